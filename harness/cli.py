@@ -16,7 +16,10 @@ EXIT_INVALID = 1
 EXIT_ERROR = 2
 
 # Each module registers its subcommands and sets ``func`` on its parsers.
-COMMAND_MODULES = ("harness.commands.validate",)
+COMMAND_MODULES = (
+    "harness.commands.validate",
+    "harness.commands.serve",
+)
 
 
 class _Parser(argparse.ArgumentParser):

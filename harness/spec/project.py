@@ -1,0 +1,37 @@
+"""Where the project's specs live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SPEC_DIRS = ("contracts", "state_machines", "specs/errors", "specs/patterns")
+_MARKER = Path("specs/schema/contract.schema.json")
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: $HARNESS_PROJECT_ROOT, else the nearest ancestor of ``start``
+    (default: the working directory) holding specs/schema, else the source checkout."""
+    env = os.environ.get("HARNESS_PROJECT_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / _MARKER).is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+def default_spec_paths(root: Path) -> list[Path]:
+    return [root / d for d in SPEC_DIRS if (root / d).is_dir()]
+
+
+def schema_dir(root: Path) -> Path:
+    return root / "specs" / "schema"
+
+
+def shared_crds_dir(root: Path) -> Path | None:
+    """The real Hedgehog CRDs beside the project ($HARNESS_CRDS_DIR overrides), if present."""
+    env = os.environ.get("HARNESS_CRDS_DIR")
+    path = Path(env) if env else root.parent / "shared" / "hedgehog-crds"
+    return path if path.is_dir() else None
