@@ -125,9 +125,14 @@ def _catalog_entries(specs: SpecSet) -> Iterator[Diagnostic]:
                     f"the surfaced message must contain the code {e.code}",
                     "/outcome/message",
                 )
-            for op in _trigger_operations(e.trigger) + ([e.inject["operation"]] if "operation" in e.inject else []):
+            located = [(op, "/trigger") for op in _trigger_operations(e.trigger)]
+            if "operation" in e.inject:
+                located.append((e.inject["operation"], "/inject/operation"))
+            for op, where in located:
                 if op not in ops:
-                    yield _diag(e.loc, "unknown-operation", f"operation {op!r} is not in any contract{_near(op, ops)}")
+                    yield _diag(
+                        e.loc, "unknown-operation", f"operation {op!r} is not in any contract{_near(op, ops)}", where
+                    )
             if "resource" in e.inject and e.inject["resource"] not in resources:
                 yield _diag(
                     e.loc,

@@ -66,7 +66,9 @@ def _load_one(doc: Document, schema_dir: Path, resolver: RefResolver, result: Lo
         return
     kind = data["kind"]
     if kind not in KIND_SCHEMAS:
-        result.diagnostics.append(doc.diagnostic("/kind", "unknown-kind", f"kind {kind!r} is not one of {kinds}"))
+        near = next((k for k in KIND_SCHEMAS if str(kind).lower() == k.lower()), None)
+        hint = f"; did you mean {near!r}? (case matters)" if near else ""
+        result.diagnostics.append(doc.diagnostic("/kind", "unknown-kind", f"kind {kind!r} is not one of {kinds}{hint}"))
         return
     result.diagnostics.extend(_check_schema_comment(doc, schema_dir, kind))
     problems = list(validate_against_kind(doc, schema_dir, kind))

@@ -81,7 +81,8 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     if v == "const":
         return pointer, f"{inst!r} must be {val!r}"
     if v == "pattern":
-        what = schema.get("description") or f"a string matching {val}"
+        described = schema.get("description")
+        what = described[0].lower() + described[1:].rstrip(".") if described else f"a string matching {val}"
         return pointer, f"{inst!r} is not valid: expected {what}"
     if v == "type":
         return (

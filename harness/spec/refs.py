@@ -68,10 +68,12 @@ class RefResolver:
         except _RefError as exc:
             out.append(doc.diagnostic(ref_pointer, exc.code, exc.message))
             return rest
-        key = f"{target_doc.path.resolve()}#{target_pointer}"
+        key = f"{target_doc.name}#{target_pointer}"
         if key in stack:
             chain = " -> ".join([*stack[stack.index(key) :], key])
-            out.append(doc.diagnostic(ref_pointer, "ref-cycle", f"$ref cycle: {chain}"))
+            cycle = doc.diagnostic(ref_pointer, "ref-cycle", f"$ref cycle: {chain}")
+            if cycle not in out:
+                out.append(cycle)
             return rest
         resolved = self._walk(target_doc, target, target_pointer, [*stack, key], out=out, budget=budget)
         if not rest:
