@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from transitions import Machine
 
 from harness.spec.diagnostics import Diagnostic, Severity
-from harness.spec.models import StateMachine
+from harness.spec.models import StateMachine, Transition
 
 
-def build_machine(spec: StateMachine, model: Any = None, **kwargs: Any) -> Machine:
+def build_machine(
+    spec: StateMachine,
+    model: Any = None,
+    *,
+    guard_values: Mapping[str, bool] | None = None,
+    guards_default: bool | None = None,
+    **kwargs: Any,
+) -> Machine:
     """A working ``transitions.Machine`` for ``spec``.
 
-    Guards become ``conditions``/``unless`` callbacks named after the guard; the model
-    (default: the machine itself) must provide them unless ``guards_default`` is given
-    in ``kwargs``, in which case every guard evaluates to that value.
+    Guards become ``conditions``/``unless`` callbacks named after the guard, looked up on
+    the model (default: the machine itself). For exploring the machine without a system
+    under test, ``guard_values`` fixes some guards and ``guards_default`` all others.
     """
-    guards_default = kwargs.pop("guards_default", None)
-    target = model if model is not None else "self"
     states = [{"name": s.name, "final": s.final} for s in spec.states]
     transitions = [
         {
@@ -33,7 +38,7 @@ def build_machine(spec: StateMachine, model: Any = None, **kwargs: Any) -> Machi
         for t in spec.transitions
     ]
     machine = Machine(
-        model=target,
+        model="self" if model is None else model,
         states=states,
         transitions=transitions,
         initial=spec.initial,
@@ -41,12 +46,24 @@ def build_machine(spec: StateMachine, model: Any = None, **kwargs: Any) -> Machi
         ignore_invalid_triggers=False,
         **kwargs,
     )
-    if guards_default is not None:
-        owner = machine if model is None else model
-        for name in {g for t in spec.transitions for g in (*t.guards, *t.unless)}:
-            if not hasattr(owner, name):
-                setattr(owner, name, lambda *a, _v=guards_default, **k: _v)
+    owner = machine if model is None else model
+    values = dict(guard_values or {})
+    for name in {g for t in spec.transitions for g in (*t.guards, *t.unless)}:
+        value = values.get(name, guards_default)
+        if value is not None:
+            setattr(owner, name, lambda *a, _v=value, **k: _v)
     return machine
+
+
+def isolating_guards(spec: StateMachine, transition: Transition) -> dict[str, bool]:
+    """Guard values under which ``transition`` can fire and every other transition is blocked."""
+    values: dict[str, bool] = {}
+    for t in spec.transitions:
+        values.update({g: False for g in t.guards})
+        values.update({u: True for u in t.unless})
+    values.update({g: True for g in transition.guards})
+    values.update({u: False for u in transition.unless})
+    return values
 
 
 def edges(spec: StateMachine) -> set[tuple[str, str]]:
