@@ -32,9 +32,10 @@ def schema_at_path(schema: dict[str, Any], path: str) -> dict[str, Any] | None:
         for node in current:
             for branch in _branches(node):
                 if token == "[*]":
-                    items = branch.get("items")
-                    if isinstance(items, dict):
-                        nxt.append(items)
+                    # any item of an array, or any value of a map (additionalProperties)
+                    for key in ("items", "additionalProperties"):
+                        if isinstance(branch.get(key), dict):
+                            nxt.append(branch[key])
                 else:
                     prop = branch.get("properties", {}).get(token)
                     if isinstance(prop, dict):
