@@ -19,6 +19,7 @@ EXIT_ERROR = 2
 COMMAND_MODULES = (
     "harness.commands.validate",
     "harness.commands.serve",
+    "harness.commands.kube",
 )
 
 

@@ -1,0 +1,1 @@
+"""Kubernetes objects checked like kube-apiserver checks them: CRD registry, schemas, admission."""

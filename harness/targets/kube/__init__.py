@@ -1,0 +1,1 @@
+"""Kubernetes targets: the local API stand-in (kmock-based) and a live cluster by kubeconfig."""

@@ -1,0 +1,358 @@
+"""The Kubernetes stand-in behaves like kube-apiserver, as seen through the official client.
+
+Nothing here reaches into the stand-in: every check goes through the ``kubernetes``
+client against the Endpoint's kubeconfig, so the same tests can run against kind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client, config, watch
+from kubernetes.client.rest import ApiException
+
+from harness.targets.base import Endpoint, wait_for
+from harness.targets.kube.local import LocalKube
+
+WIRING, VPC, V = "wiring.githedgehog.com", "vpc.githedgehog.com", "v1beta1"
+NS = "default"
+
+
+@pytest.fixture(scope="module")
+def started() -> Iterator[tuple[LocalKube, Endpoint]]:
+    kube = LocalKube(ready_delay=0.1)
+    endpoint = kube.start()
+    yield kube, endpoint
+    kube.stop()
+
+
+@pytest.fixture
+def target(started: tuple[LocalKube, Endpoint]) -> LocalKube:
+    kube, _ = started
+    kube.reset()
+    return kube
+
+
+@pytest.fixture
+def api(started: tuple[LocalKube, Endpoint], target: LocalKube) -> Iterator[client.ApiClient]:
+    api_client = config.new_client_from_config(config_file=started[1].extra["kubeconfig"])
+    yield api_client
+    api_client.close()
+
+
+@pytest.fixture
+def custom(api: client.ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api)
+
+
+def switch(name: str, role: str = "server-leaf", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{WIRING}/{V}",
+        "kind": "Switch",
+        "metadata": {"name": name, "labels": {"rack": "a"}},
+        "spec": {"role": role, **spec},
+    }
+
+
+def create_switch(custom: client.CustomObjectsApi, body: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = custom.create_namespaced_custom_object(WIRING, V, NS, "switches", body, **kw)
+    return obj
+
+
+def error(exc: ApiException) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(exc.body)
+    return body
+
+
+def test_create_answers_201_with_server_metadata(custom: client.CustomObjectsApi) -> None:
+    obj, status, _ = custom.create_namespaced_custom_object_with_http_info(WIRING, V, NS, "switches", switch("leaf-01"))
+    assert status == 201
+    meta = obj["metadata"]
+    assert meta["uid"] and meta["creationTimestamp"].endswith("Z")
+    assert meta["generation"] == 1 and int(meta["resourceVersion"]) > 0
+
+
+def test_create_of_existing_name_is_409_already_exists(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"))
+    with pytest.raises(ApiException) as info:
+        create_switch(custom, switch("leaf-01"))
+    assert info.value.status == 409
+    assert error(info.value)["reason"] == "AlreadyExists"
+
+
+def test_list_carries_kind_api_version_and_resource_version(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"))
+    listing = custom.list_namespaced_custom_object(WIRING, V, NS, "switches")
+    assert listing["kind"] == "SwitchList" and listing["apiVersion"] == f"{WIRING}/{V}"
+    assert listing["metadata"]["resourceVersion"].isdigit()
+    assert [item["kind"] for item in listing["items"]] == ["Switch"]
+
+
+def test_stale_resource_version_is_409_conflict_with_status_shape(custom: client.CustomObjectsApi) -> None:
+    created = create_switch(custom, switch("leaf-01"))
+    stale = created["metadata"]["resourceVersion"]
+    custom.patch_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 65101}})
+    created["spec"]["asn"] = 65199
+    with pytest.raises(ApiException) as info:
+        custom.replace_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01", created)
+    assert info.value.status == 409
+    body = error(info.value)
+    assert {k: body[k] for k in ("kind", "apiVersion", "status", "reason", "code")} == {
+        "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
+    }  # fmt: skip
+    assert body["details"] == {"name": "leaf-01", "group": WIRING, "kind": "switches"}
+    assert "the object has been modified" in body["message"]
+    assert (
+        stale
+        != custom.get_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01")["metadata"]["resourceVersion"]
+    )
+
+
+def test_label_and_field_selectors_filter_lists(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"))
+    spine = switch("spine-01", role="spine")
+    spine["metadata"]["labels"] = {"rack": "b", "tier": "spine"}
+    create_switch(custom, spine)
+
+    def names(**kw: str) -> list[str]:
+        items = custom.list_namespaced_custom_object(WIRING, V, NS, "switches", **kw)["items"]
+        return [item["metadata"]["name"] for item in items]
+
+    assert names(label_selector="rack=a") == ["leaf-01"]
+    assert names(label_selector="rack in (a,b),!tier") == ["leaf-01"]
+    assert names(label_selector="tier") == ["spine-01"]
+    assert names(field_selector="metadata.name=spine-01") == ["spine-01"]
+    assert names(field_selector="metadata.name!=spine-01,metadata.namespace=default") == ["leaf-01"]
+    with pytest.raises(ApiException) as info:
+        names(field_selector="spec.role=spine")
+    assert info.value.status == 400
+
+
+def test_replace_changes_spec_and_bumps_generation_and_resource_version(custom: client.CustomObjectsApi) -> None:
+    created = create_switch(custom, switch("leaf-01", asn=65101))
+    created["spec"]["asn"] = 65102
+    replaced = custom.replace_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01", created)
+    assert replaced["spec"]["asn"] == 65102
+    assert replaced["metadata"]["generation"] == 2
+    assert int(replaced["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+    assert replaced["metadata"]["uid"] == created["metadata"]["uid"]
+
+
+def test_status_subresource_is_separate_from_spec(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01", asn=65101))
+    after_status = custom.patch_namespaced_custom_object_status(
+        WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 1}, "status": {}}
+    )
+    assert after_status["spec"]["asn"] == 65101, "a status write must not touch spec"
+    assert after_status["metadata"]["generation"] == 1, "a status write must not bump generation"
+    after_spec = custom.patch_namespaced_custom_object(
+        WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 65102}, "status": {"x": 1}}
+    )
+    assert after_spec["metadata"]["generation"] == 2
+    assert after_spec.get("status", {}).get("x") is None, "a main-resource write must not touch status"
+
+
+def test_json_patch_and_merge_patch_are_applied(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01", description="one"))
+    merged = custom.patch_namespaced_custom_object(
+        WIRING, V, NS, "switches", "leaf-01", {"spec": {"description": None, "asn": 65111}}
+    )
+    assert "description" not in merged["spec"] and merged["spec"]["asn"] == 65111
+    patched = custom.patch_namespaced_custom_object(
+        WIRING,
+        V,
+        NS,
+        "switches",
+        "leaf-01",
+        [{"op": "replace", "path": "/spec/role", "value": "spine"}],
+        _content_type="application/json-patch+json",
+    )
+    assert patched["spec"]["role"] == "spine"
+
+
+def test_invalid_object_is_422_with_causes(custom: client.CustomObjectsApi) -> None:
+    with pytest.raises(ApiException) as info:
+        create_switch(custom, switch("leaf-01", role="access-leaf", asn="x"))
+    assert info.value.status == 422
+    body = error(info.value)
+    assert body["reason"] == "Invalid" and body["code"] == 422
+    assert body["details"]["kind"] == "Switch" and body["details"]["name"] == "leaf-01"
+    causes = {c["field"]: c["reason"] for c in body["details"]["causes"]}
+    assert causes == {"spec.role": "FieldValueNotSupported", "spec.asn": "FieldValueTypeInvalid"}
+    assert body["message"].startswith('Switch.wiring.githedgehog.com "leaf-01" is invalid: [')
+
+
+def test_missing_required_field_is_field_value_required(custom: client.CustomObjectsApi) -> None:
+    body = switch("leaf-01")
+    del body["spec"]["role"]
+    with pytest.raises(ApiException) as info:
+        create_switch(custom, body)
+    assert error(info.value)["details"]["causes"] == [
+        {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.role"}
+    ]
+
+
+def test_unknown_fields_are_pruned_with_a_warning_by_default(custom: client.CustomObjectsApi) -> None:
+    obj, status, headers = custom.create_namespaced_custom_object_with_http_info(
+        WIRING, V, NS, "switches", switch("leaf-01", rackUnit=12)
+    )
+    assert status == 201 and "rackUnit" not in obj["spec"]
+    assert 'unknown field \\"spec.rackUnit\\"' in headers["Warning"]
+
+
+def test_unknown_fields_are_rejected_under_strict(custom: client.CustomObjectsApi) -> None:
+    with pytest.raises(ApiException) as info:
+        create_switch(custom, switch("leaf-01", rackUnit=12), field_validation="Strict")
+    assert info.value.status == 400
+    body = error(info.value)
+    assert body["reason"] == "BadRequest"
+    assert body["message"] == 'strict decoding error: unknown field "spec.rackUnit"'
+
+
+def test_unknown_kind_and_unserved_version_are_404(custom: client.CustomObjectsApi) -> None:
+    for group, version, plural in ((WIRING, V, "routers"), (WIRING, "v1alpha2", "switches"), ("nope.example", V, "x")):
+        with pytest.raises(ApiException) as info:
+            custom.create_namespaced_custom_object(group, version, NS, plural, switch("leaf-01"))
+        assert info.value.status == 404
+        body = error(info.value)
+        assert body["reason"] == "NotFound"
+        assert body["message"] == "the server could not find the requested resource"
+
+
+def test_get_of_missing_object_is_404_not_found(custom: client.CustomObjectsApi) -> None:
+    with pytest.raises(ApiException) as info:
+        custom.get_namespaced_custom_object(WIRING, V, NS, "switches", "ghost")
+    assert error(info.value)["message"] == 'switches.wiring.githedgehog.com "ghost" not found'
+
+
+def test_watch_streams_changes_and_honours_timeout(custom: client.CustomObjectsApi) -> None:
+    created = create_switch(custom, switch("leaf-01"))
+    custom.patch_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 65101}})
+    custom.delete_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01")
+    events = list(
+        watch.Watch().stream(
+            custom.list_namespaced_custom_object, WIRING, V, NS, "switches",
+            resource_version=created["metadata"]["resourceVersion"], timeout_seconds=1,
+        )
+    )  # fmt: skip
+    kinds = [e["type"] for e in events if e["object"]["metadata"]["name"] == "leaf-01"]
+    assert kinds[0] == "MODIFIED" and kinds[-1] == "DELETED"
+    assert "ADDED" not in kinds, "a watch from a resourceVersion replays only newer events"
+
+
+def test_ready_condition_arrives_and_follows_generation(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"))
+
+    def ready_for(generation: int) -> bool:
+        obj = custom.get_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01")
+        conditions = obj.get("status", {}).get("conditions", [])
+        return any(
+            c["type"] == "Ready" and c["status"] == "True" and c["observedGeneration"] == generation for c in conditions
+        )
+
+    wait_for(lambda: ready_for(1), 5, "Ready for generation 1")
+    custom.patch_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 65101}})
+    wait_for(lambda: ready_for(2), 5, "Ready for generation 2")
+
+
+def test_ready_can_be_made_to_fail_or_never_come(custom: client.CustomObjectsApi) -> None:
+    failing, silent = switch("leaf-01"), switch("leaf-02")
+    failing["metadata"]["annotations"] = {"harness.githedgehog.com/ready-outcome": "False"}
+    silent["metadata"]["annotations"] = {"harness.githedgehog.com/ready-outcome": "Never"}
+    create_switch(custom, silent)
+    create_switch(custom, failing)
+
+    def conditions(name: str) -> list[dict[str, Any]]:
+        obj = custom.get_namespaced_custom_object(WIRING, V, NS, "switches", name)
+        found: list[dict[str, Any]] = obj.get("status", {}).get("conditions", [])
+        return found
+
+    wait_for(lambda: bool(conditions("leaf-01")), 5, "a condition on leaf-01")
+    assert conditions("leaf-01")[0]["status"] == "False"
+    assert conditions("leaf-01")[0]["reason"] == "ApplyFailed"
+    assert conditions("leaf-02") == [], "created before leaf-01, so it would have been handled already"
+
+
+def test_namespaces_gate_namespaced_objects(api: client.ApiClient, custom: client.CustomObjectsApi) -> None:
+    core = client.CoreV1Api(api)
+    with pytest.raises(ApiException) as info:
+        custom.create_namespaced_custom_object(WIRING, V, "fabric-b", "switches", switch("leaf-01"))
+    assert info.value.status == 404 and error(info.value)["message"] == 'namespaces "fabric-b" not found'
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="fabric-b")))
+    assert "fabric-b" in [ns.metadata.name for ns in core.list_namespace().items]
+    custom.create_namespaced_custom_object(WIRING, V, "fabric-b", "switches", switch("leaf-01"))
+    assert custom.list_namespaced_custom_object(WIRING, V, NS, "switches")["items"] == []
+    core.delete_namespace("fabric-b")
+    assert custom.list_cluster_custom_object(WIRING, V, "switches")["items"] == []
+
+
+def test_crd_created_over_the_api_is_served_and_validates(api: client.ApiClient) -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.test"},
+        "spec": {
+            "group": "example.test",
+            "scope": "Cluster",
+            "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+            "versions": [{
+                "name": "v1", "served": True, "storage": True,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+                    "type": "object",
+                    "properties": {
+                        "port": {"x-kubernetes-int-or-string": True},
+                        "label": {"type": "string", "maxLength": 3, "nullable": True},
+                        "mac": {"type": "string", "format": "mac"},
+                        "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                        "replicas": {"type": "integer", "minimum": 1, "maximum": 3},
+                    },
+                }}}},
+            }],
+        },
+    }  # fmt: skip
+    ext = client.ApiextensionsV1Api(api)
+    custom = client.CustomObjectsApi(api)
+    ext.create_custom_resource_definition(crd)
+    try:
+        good = {
+            "port": "http",
+            "label": None,
+            "mac": "0c:29:ef:00:00:01",
+            "extra": {"any": {"thing": 1}},
+            "replicas": 3,
+        }
+        widget = {"apiVersion": "example.test/v1", "kind": "Widget", "metadata": {"name": "w1"}, "spec": good}
+        created = custom.create_cluster_custom_object("example.test", "v1", "widgets", widget)
+        assert created["spec"]["extra"] == {"any": {"thing": 1}}
+        widget["metadata"]["name"] = "w2"
+        widget["spec"] = {"port": 1.5, "label": "long", "mac": "zz", "replicas": 0}
+        with pytest.raises(ApiException) as info:
+            custom.create_cluster_custom_object("example.test", "v1", "widgets", widget)
+        causes = {c["field"]: c["reason"] for c in error(info.value)["details"]["causes"]}
+        assert causes == {
+            "spec.port": "FieldValueTypeInvalid", "spec.label": "FieldValueTooLong",
+            "spec.mac": "FieldValueInvalid", "spec.replicas": "FieldValueInvalid",
+        }  # fmt: skip
+    finally:
+        ext.delete_custom_resource_definition("widgets.example.test")
+    with pytest.raises(ApiException) as gone:
+        custom.list_cluster_custom_object("example.test", "v1", "widgets")
+    assert gone.value.status == 404
+
+
+def test_version_and_discovery_answer(api: client.ApiClient) -> None:
+    assert client.VersionApi(api).get_code().major == "1"
+    groups = {g.name for g in client.ApisApi(api).get_api_versions().groups}
+    assert {WIRING, VPC, "apiextensions.k8s.io"} <= groups
+    resources = client.CustomObjectsApi(api).get_api_resources(WIRING, V).resources
+    assert {"switches", "switches/status", "connections"} <= {r.name for r in resources}
+
+
+def test_reset_deletes_objects_but_keeps_crds(target: LocalKube, custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"))
+    target.reset()
+    assert custom.list_namespaced_custom_object(WIRING, V, NS, "switches")["items"] == []
+    create_switch(custom, switch("leaf-01"))
