@@ -108,7 +108,7 @@ def test_repository_specs_are_valid(capsys: pytest.CaptureFixture[str], crds_dir
     assert code == 0
     summary = report["summary"]
     assert summary["state_machines"] >= 7
-    assert 30 <= summary["error_codes"] <= 60
+    assert 30 <= summary["error_codes"] <= 70
     assert summary["contracts"] >= 5
     assert summary["mappings"] >= 8
 
