@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "harness.commands.validate",
     "harness.commands.serve",
     "harness.commands.kube",
+    "harness.commands.updown",
 )
 
 

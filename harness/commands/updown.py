@@ -1,0 +1,69 @@
+"""``harness up TARGET`` / ``harness down TARGET``: start or stop a managed target (NetBox for now).
+
+``up`` prints exactly one JSON object ``{"url": ..., "token": ...}`` on stdout; progress goes
+to stderr. Errors exit 2 with a message and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.targets.base import Target, TargetError
+from harness.targets.netbox import netbox_from_env
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+
+def _netbox(args: argparse.Namespace) -> Target:
+    url = getattr(args, "netbox_url", None)
+    token = getattr(args, "netbox_token", None)
+    return netbox_from_env(url=url, token=token, home=args.home, port=args.port, version=args.version)
+
+
+def _up(args: argparse.Namespace) -> int:
+    try:
+        endpoint = _netbox(args).start()
+    except TargetError as exc:
+        print(f"harness up netbox: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps({"url": endpoint.url, "token": endpoint.secret}))
+    return EXIT_OK
+
+
+def _down(args: argparse.Namespace) -> int:
+    try:
+        _netbox(args).stop()
+    except TargetError as exc:
+        print(f"harness down netbox: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", choices=["netbox"], help="which target")
+    parser.add_argument("--version", default=None, metavar="X.Y.Z", help="NetBox version from PyPI (default 4.7.3)")
+    parser.add_argument("--port", type=int, default=None, help="HTTP port on 127.0.0.1 (default 8765)")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="where venvs, dumps and instances live (default $HARNESS_HOME or ~/.cache/hh-harness)",
+    )
+
+
+def register(sub: Any) -> None:
+    """Add the ``up`` and ``down`` subcommands."""
+    up = sub.add_parser("up", help="install and start a managed target; print {url, token} as JSON")
+    _common(up)
+    up.add_argument("--netbox-url", metavar="URL", help="use this existing NetBox instead (env HARNESS_NETBOX_URL)")
+    up.add_argument("--netbox-token", metavar="TOKEN", help="its API token (env HARNESS_NETBOX_TOKEN)")
+    up.set_defaults(func=_up)
+
+    down = sub.add_parser("down", help="stop what `harness up` started (by PID files); keep caches")
+    _common(down)
+    down.set_defaults(func=_down)

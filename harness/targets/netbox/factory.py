@@ -1,0 +1,24 @@
+"""Choose the NetBox target: an existing one when a URL is given, otherwise the managed one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.targets.base import Target
+from harness.targets.netbox.live import ENV_TOKEN, ENV_URL, LiveNetBox
+from harness.targets.netbox.managed import DEFAULT_PORT, DEFAULT_VERSION, ManagedNetBox
+
+
+def netbox_from_env(
+    url: str | None = None,
+    token: str | None = None,
+    home: Path | None = None,
+    port: int | None = None,
+    version: str | None = None,
+) -> Target:
+    """A LiveNetBox when a URL is given (argument or HARNESS_NETBOX_URL), otherwise the ManagedNetBox."""
+    url = url or os.environ.get(ENV_URL)
+    if url:
+        return LiveNetBox(url, token or os.environ.get(ENV_TOKEN, ""))
+    return ManagedNetBox(home=home, port=port or DEFAULT_PORT, version=version or DEFAULT_VERSION)
