@@ -1,0 +1,240 @@
+"""The Kubernetes side of a sync: apply rendered objects (create, or replace with a
+resourceVersion check), prune what NetBox no longer has, and read status back.
+
+Objects the integration owns carry two labels so pruning never touches anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from hh_reference.classify import classify_exception, classify_response
+from hh_reference.errors import IntegrationError, condition_error
+from hh_reference.naming import KINDS, SERVED_VERSION
+from hh_reference.retry import call_with_retry
+from hh_reference.specs import ErrorCatalog
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+FABRIC_LABEL = "fabric.githedgehog.com/netbox-fabric"
+MANAGER = "hh-reference"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+
+def object_key(obj: Mapping[str, Any]) -> str:
+    return f"{obj['kind']}/{obj['metadata']['name']}"
+
+
+def ready_state(obj: Mapping[str, Any]) -> str:
+    """HNP's mapping of the Ready condition: True -> live, False -> error, absent -> applied;
+    a Ready condition for an older generation does not count."""
+    generation = obj.get("metadata", {}).get("generation")
+    for cond in obj.get("status", {}).get("conditions", []) or []:
+        if cond.get("type") != "Ready":
+            continue
+        observed = cond.get("observedGeneration")
+        if observed is not None and generation is not None and observed < generation:
+            return "applied"
+        return {"True": "live", "False": "error"}.get(cond.get("status"), "applied")
+    return "applied"
+
+
+class Cluster:
+    """Typed access to the Hedgehog kinds through the official kubernetes client."""
+
+    def __init__(
+        self,
+        *,
+        kubeconfig: str | None,
+        context: str | None,
+        namespace: str,
+        catalog: ErrorCatalog,
+        sleep: Callable[[float], None] | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        cfg = client.Configuration()
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig, context=context, client_configuration=cfg
+        )
+        cfg.retries = 0  # retries follow the error catalog's policies, not urllib3's defaults
+        api_client = client.ApiClient(cfg)
+        self.api = client.CustomObjectsApi(api_client)
+        self.namespace = namespace
+        self.catalog = catalog
+        self._sleep = sleep
+        self.timeout_s = timeout_s
+
+    def _call(self, operation_id: str, fn: Callable[[], Any], *, retry: bool = True) -> Any:
+        """One API call, classified into a catalog code; retried per the catalog unless ``retry`` is
+        False (a write whose retry must re-read first: see ``_apply_one``)."""
+
+        def attempt() -> Any:
+            try:
+                return fn()
+            except ApiException as exc:
+                headers = dict(exc.headers or {})
+                coded = classify_response(
+                    "kubernetes", operation_id, exc.status, headers, exc.body or "", catalog=self.catalog
+                ) or condition_error(
+                    "kubernetes_unexpected_status", catalog=self.catalog, operation=operation_id, status=exc.status
+                )
+                raise coded from exc
+            except Urllib3Error as exc:
+                error = classify_exception("kubernetes", operation_id, exc, catalog=self.catalog)
+                if error is None:
+                    raise
+                raise error from exc
+
+        return attempt() if not retry else self._retrying(attempt)
+
+    def _retrying(self, unit: Callable[[], Any]) -> Any:
+        kwargs: dict[str, Any] = {"catalog": self.catalog}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        return call_with_retry(unit, **kwargs)
+
+    def _coords(self, kind: str) -> tuple[str, str, str]:
+        info = KINDS[kind]
+        return info.group, SERVED_VERSION, info.plural
+
+    def list_managed(self, fabric: str) -> dict[str, dict[str, Any]]:
+        """Every object of every Hedgehog kind this integration manages for ``fabric``."""
+        found: dict[str, dict[str, Any]] = {}
+        selector = f"{MANAGED_BY}={MANAGER},{FABRIC_LABEL}={fabric}"
+        for kind in KINDS:
+            group, version, plural = self._coords(kind)
+            result = self._list(group, version, plural, selector)
+            for item in result.get("items", []):
+                item.setdefault("kind", kind)
+                found[object_key(item)] = item
+        return found
+
+    def _list(self, group: str, version: str, plural: str, selector: str) -> dict[str, Any]:
+        listed: dict[str, Any] = self._call(
+            f"k8s.{plural}.list",
+            lambda: self.api.list_namespaced_custom_object(
+                group, version, self.namespace, plural, label_selector=selector, _request_timeout=self.timeout_s
+            ),
+        )
+        return listed
+
+    def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        group, version, plural = self._coords(kind)
+        try:
+            obj: dict[str, Any] = self._call(
+                f"k8s.{plural}.get",
+                lambda: self.api.get_namespaced_custom_object(
+                    group, version, self.namespace, plural, name, _request_timeout=self.timeout_s
+                ),
+            )
+        except IntegrationError as exc:
+            if exc.details.get("status") == 404:
+                return None
+            raise
+        return obj
+
+    def apply(
+        self,
+        fabric: str,
+        objects: Iterable[Mapping[str, Any]],
+        *,
+        prune: bool = True,
+        on_step: Callable[[str, str], None] | None = None,
+    ) -> ApplyResult:
+        """Make the cluster hold exactly ``objects`` among the ones we manage for ``fabric``."""
+        created: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        wanted: set[str] = set()
+        for obj in sorted(objects, key=object_key):
+            key = object_key(obj)
+            wanted.add(key)
+            outcome = self._apply_one(fabric, obj)
+            {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(key)
+            if on_step:
+                on_step("apply", key)
+        deleted: list[str] = []
+        if prune:
+            for key, live in sorted(self.list_managed(fabric).items()):
+                if key not in wanted:
+                    self.delete(live["kind"], live["metadata"]["name"])
+                    deleted.append(key)
+                    if on_step:
+                        on_step("prune", key)
+        return ApplyResult(tuple(created), tuple(updated), tuple(unchanged), tuple(deleted))
+
+    def _desired(self, fabric: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+        body = json.loads(json.dumps(obj))
+        meta = body.setdefault("metadata", {})
+        meta["namespace"] = self.namespace
+        meta.setdefault("labels", {}).update({MANAGED_BY: MANAGER, FABRIC_LABEL: fabric})
+        return dict(body)
+
+    def _apply_one(self, fabric: str, obj: Mapping[str, Any]) -> str:
+        """Create or replace one object. A 409 (someone wrote in between, HH-K8S-001) is retried by
+        re-reading the object, under the catalog's retry policy for that code."""
+        body = self._desired(fabric, obj)
+        kind, name = body["kind"], body["metadata"]["name"]
+        group, version, plural = self._coords(kind)
+
+        def attempt() -> str:
+            live = self.get(kind, name)
+            if live is None:
+                self._call(
+                    f"k8s.{plural}.create",
+                    lambda: self.api.create_namespaced_custom_object(
+                        group, version, self.namespace, plural, body, _request_timeout=self.timeout_s
+                    ),
+                    retry=False,
+                )
+                return "created"
+            if live.get("spec") == body.get("spec") and _labels_ok(live, body):
+                return "unchanged"
+            # A full replace (not a merge patch) so fields NetBox dropped are dropped here too; the
+            # resourceVersion makes it fail with 409 if someone wrote since our read.
+            replacement = {
+                **body,
+                "metadata": {**body["metadata"], "resourceVersion": live["metadata"]["resourceVersion"]},
+            }
+            self._call(
+                f"k8s.{plural}.update",
+                lambda: self.api.replace_namespaced_custom_object(
+                    group, version, self.namespace, plural, name, replacement, _request_timeout=self.timeout_s
+                ),
+                retry=False,
+            )
+            return "updated"
+
+        outcome: str = self._retrying(attempt)
+        return outcome
+
+    def delete(self, kind: str, name: str) -> None:
+        group, version, plural = self._coords(kind)
+        try:
+            self._call(
+                f"k8s.{plural}.delete",
+                lambda: self.api.delete_namespaced_custom_object(
+                    group, version, self.namespace, plural, name, _request_timeout=self.timeout_s
+                ),
+            )
+        except IntegrationError as exc:
+            if exc.details.get("status") != 404:
+                raise
+
+
+def _labels_ok(live: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    labels = live.get("metadata", {}).get("labels") or {}
+    return all(labels.get(k) == v for k, v in body["metadata"]["labels"].items())

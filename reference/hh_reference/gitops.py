@@ -1,0 +1,238 @@
+"""Commit a fabric's rendered manifests to its GitOps repository through GitHub's git
+data API: blobs, one tree, one commit, one ref update. Never force: a moved branch is
+handled by recomputing the change on top of the new head (a rebase of our change).
+
+Idempotent by construction: the change is computed as the difference between the
+desired files and the branch head, so a sync re-run after a crash that happened after
+the ref moved finds nothing to do and creates no second commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from hh_reference.errors import IntegrationError, raise_condition
+from hh_reference.http import ApiClient
+
+SYNC_TRAILER = "Hedgehog-Sync-Digest"
+
+
+def git_blob_sha(content: bytes) -> str:
+    """The SHA-1 git gives ``content`` as a blob (lets us diff without fetching blobs)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def tree_digest(files: Mapping[str, bytes]) -> str:
+    """A stable digest of a rendered file set (the sync's idempotency key)."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.encode() + b"\0" + git_blob_sha(files[path]).encode() + b"\n")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    owner: str
+    repo: str
+    branch: str
+
+    @property
+    def base(self) -> str:
+        return f"/repos/{quote(self.owner)}/{quote(self.repo)}"
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    commit_sha: str | None  # None: nothing to change
+    branch: str
+    base_sha: str
+    changed: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+
+StepHook = Callable[[str, dict[str, Any]], None]
+
+
+def _no_hook(step: str, data: dict[str, Any]) -> None:
+    return None
+
+
+class GitOps:
+    """The GitHub side of a sync."""
+
+    def __init__(self, api: ApiClient, ref: RepoRef, *, step_hook: StepHook = _no_hook) -> None:
+        self.api = api
+        self.ref = ref
+        self.step_hook = step_hook
+
+    # reads -------------------------------------------------------------------------
+    def head(self, branch: str | None = None) -> str:
+        branch = branch or self.ref.branch
+        ref = self.api.json("github.git.get_ref", "GET", f"{self.ref.base}/git/ref/heads/{quote(branch)}")
+        sha: str = ref["object"]["sha"]
+        return sha
+
+    def branch_exists(self, branch: str) -> bool:
+        try:
+            self.head(branch)
+        except IntegrationError as exc:
+            if exc.details.get("status") == 404:
+                return False
+            raise
+        return True
+
+    def files_at(self, commit_sha: str, prefix: str) -> dict[str, str]:
+        """path -> blob sha of every file under ``prefix`` at ``commit_sha``."""
+        commit = self.api.json("github.git.get_commit", "GET", f"{self.ref.base}/git/commits/{commit_sha}")
+        tree = self.api.json(
+            "github.git.get_tree",
+            "GET",
+            f"{self.ref.base}/git/trees/{commit['tree']['sha']}",
+            params={"recursive": "1"},
+        )
+        if tree.get("truncated"):
+            raise_condition("github_unexpected_status", operation="github.git.get_tree", status="truncated")
+        pre = prefix.rstrip("/") + "/"
+        return {e["path"]: e["sha"] for e in tree["tree"] if e["type"] == "blob" and e["path"].startswith(pre)}
+
+    def read_blob(self, sha: str) -> bytes:
+        blob = self.api.json("github.git.get_blob", "GET", f"{self.ref.base}/git/blobs/{sha}")
+        if blob.get("encoding") == "base64":
+            return base64.b64decode(blob["content"])
+        return str(blob["content"]).encode()
+
+    def read_files(self, commit_sha: str, prefix: str) -> dict[str, bytes]:
+        return {path: self.read_blob(sha) for path, sha in self.files_at(commit_sha, prefix).items()}
+
+    # writes ------------------------------------------------------------------------
+    def commit_files(
+        self,
+        prefix: str,
+        desired: Mapping[str, bytes],
+        message: str,
+        *,
+        branch: str | None = None,
+        base_branch: str | None = None,
+    ) -> CommitResult:
+        """Make ``prefix`` on ``branch`` hold exactly ``desired`` with at most one new commit.
+
+        ``base_branch`` (default: ``branch``) is where the change starts when ``branch`` does
+        not exist yet (a pull-request branch). A branch that moved under us (HH-GIT-006) is
+        handled by re-reading the head and rebuilding the change on top of it, under the
+        catalog's retry policy for that code; the other writer's commit stays in history."""
+        target = branch or self.ref.branch
+        digest = tree_digest(desired)
+        seen_base: list[str] = []
+
+        def attempt() -> CommitResult:
+            exists = target == (base_branch or target) or self.branch_exists(target)
+            base_sha = self.head(target if exists else base_branch)
+            if seen_base and seen_base[-1] != base_sha:
+                self.step_hook(
+                    "rebase", {"branch": target, "from": seen_base[-1], "onto": base_sha, "code": "HH-GIT-007"}
+                )
+            seen_base.append(base_sha)
+            current = self.files_at(base_sha, prefix)
+            changed = tuple(sorted(p for p, c in desired.items() if current.get(p) != git_blob_sha(c)))
+            deleted = tuple(sorted(p for p in current if p not in desired))
+            if not changed and not deleted:
+                if not exists:
+                    self._create_ref(target, base_sha)
+                return CommitResult(None, target, base_sha, (), ())
+            commit_sha = self._write_commit(
+                base_sha, desired, changed, deleted, f"{message}\n\n{SYNC_TRAILER}: {digest}"
+            )
+            if exists:
+                self._update_ref(target, commit_sha)
+            else:
+                self._create_ref(target, commit_sha)
+            self.step_hook("update_ref", {"branch": target, "commit": commit_sha})
+            return CommitResult(commit_sha, target, base_sha, changed, deleted)
+
+        result: CommitResult = self.api.retrying(attempt)
+        return result
+
+    def _write_commit(
+        self,
+        base_sha: str,
+        desired: Mapping[str, bytes],
+        changed: tuple[str, ...],
+        deleted: tuple[str, ...],
+        message: str,
+    ) -> str:
+        base = self.ref.base
+        entries: list[dict[str, Any]] = []
+        for path in changed:
+            blob = self.api.json(
+                "github.git.create_blob",
+                "POST",
+                f"{base}/git/blobs",
+                json={"content": base64.b64encode(desired[path]).decode(), "encoding": "base64"},
+            )
+            entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob["sha"]})
+        entries += [{"path": path, "mode": "100644", "type": "blob", "sha": None} for path in deleted]
+        self.step_hook("create_blobs", {"count": len(changed)})
+        base_commit = self.api.json("github.git.get_commit", "GET", f"{base}/git/commits/{base_sha}")
+        tree = self.api.json(
+            "github.git.create_tree",
+            "POST",
+            f"{base}/git/trees",
+            json={"base_tree": base_commit["tree"]["sha"], "tree": entries},
+        )
+        self.step_hook("create_tree", {"tree": tree["sha"]})
+        commit = self.api.json(
+            "github.git.create_commit",
+            "POST",
+            f"{base}/git/commits",
+            json={"message": message, "tree": tree["sha"], "parents": [base_sha]},
+        )
+        self.step_hook("create_commit", {"commit": commit["sha"]})
+        sha: str = commit["sha"]
+        return sha
+
+    def _update_ref(self, branch: str, sha: str) -> None:
+        self.api.call(
+            "github.git.update_ref",
+            "PATCH",
+            f"{self.ref.base}/git/refs/heads/{quote(branch)}",
+            json={"sha": sha, "force": False},
+            retry=False,  # a 422 non-fast-forward is retried by commit_files after re-reading the head
+        )
+
+    def _create_ref(self, branch: str, sha: str) -> None:
+        self.api.call(
+            "github.git.create_ref",
+            "POST",
+            f"{self.ref.base}/git/refs",
+            json={"ref": f"refs/heads/{branch}", "sha": sha},
+            retry=False,
+        )
+
+    # pull requests -----------------------------------------------------------------
+    def open_pull_request(self, head: str, title: str, body: str) -> dict[str, Any]:
+        """The open PR from ``head`` into the target branch, created if there is none."""
+        existing = self.api.json(
+            "github.pulls.list",
+            "GET",
+            f"{self.ref.base}/pulls",
+            params={"state": "open", "head": f"{self.ref.owner}:{head}", "base": self.ref.branch},
+        )
+        if existing:
+            pr: dict[str, Any] = existing[0]
+            return pr
+        created: dict[str, Any] = self.api.json(
+            "github.pulls.create",
+            "POST",
+            f"{self.ref.base}/pulls",
+            json={"title": title, "head": head, "base": self.ref.branch, "body": body},
+        )
+        return created
+
+    def get_pull_request(self, number: int) -> dict[str, Any]:
+        pr: dict[str, Any] = self.api.json("github.pulls.get", "GET", f"{self.ref.base}/pulls/{number}")
+        return pr
