@@ -25,12 +25,12 @@ if [ "${1:-}" = "--system" ]; then
 fi
 
 stamp=.venv/.bootstrap-stamp
-if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -x .venv/bin/python ] || [ pyproject.toml -nt "$stamp" ] || [ reference/pyproject.toml -nt "$stamp" ]; then
   python=$(find_python)
   [ -x .venv/bin/python ] || "$python" -m venv .venv
   echo "bootstrap: installing the harness and its dev tools into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 'tox>=4.20'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e './reference[test]' 'tox>=4.20'
   touch "$stamp"
 fi
 
