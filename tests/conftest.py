@@ -1,11 +1,22 @@
-"""Shared test helpers: where the project and the real Hedgehog CRDs are."""
+"""Shared fixtures: where the project and the real Hedgehog CRDs are, and the session's NetBox.
+
+``netbox`` is the managed real NetBox (started through the Python API, warm from the dump cache
+after the first run), or an existing one when HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN are set.
+A NetBox this session started is stopped at the end; one that was already running is left running.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from harness.targets.base import Endpoint, Target
+from harness.targets.netbox import netbox_from_env
+from harness.targets.netbox.live import auth_header
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,3 +33,29 @@ def crds_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"the Hedgehog CRDs are expected at {path}; set HARNESS_CRDS_DIR to their directory")
     return path
+
+
+@pytest.fixture(scope="session")
+def netbox_target() -> Iterator[Target]:
+    """The NetBox Target, started for the session."""
+    target = netbox_from_env()
+    already_running = target.healthy()
+    target.start()
+    yield target
+    if not already_running:
+        target.stop()
+
+
+@pytest.fixture(scope="session")
+def netbox(netbox_target: Target) -> Endpoint:
+    """The NetBox endpoint: ``url`` and the API token in ``secret``."""
+    return netbox_target.start()
+
+
+@pytest.fixture
+def netbox_http(netbox: Endpoint) -> Iterator[httpx.Client]:
+    """An httpx client bound to the NetBox API, authenticated with the token."""
+    assert netbox.secret is not None
+    headers = {**auth_header(netbox.secret), "Accept": "application/json"}
+    with httpx.Client(base_url=netbox.url, headers=headers, timeout=30.0) as client:
+        yield client

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -107,17 +106,8 @@ def test_netbox_check_reports_operations_missing_upstream() -> None:
 
 
 @pytest.mark.live
-def test_netbox_contracts_are_a_subset_of_the_live_openapi() -> None:
-    url, token = os.environ.get("HARNESS_NETBOX_URL"), os.environ.get("HARNESS_NETBOX_TOKEN")
-    if not url or not token:
-        pytest.fail("HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN must name the live NetBox (`harness up netbox`)")
-    scheme = "Bearer" if token.startswith("nbt_") else "Token"
-    response = httpx.get(
-        f"{url.rstrip('/')}/api/schema/",
-        params={"format": "json"},
-        headers={"Authorization": f"{scheme} {token}", "Accept": "application/json"},
-        timeout=300.0,
-    )
+def test_netbox_contracts_are_a_subset_of_the_live_openapi(netbox_http: httpx.Client) -> None:
+    response = netbox_http.get("/api/schema/", params={"format": "json"}, timeout=300.0)
     assert response.status_code == 200, f"GET /api/schema/ answered {response.status_code}"
     openapi = response.json()
     version = openapi.get("info", {}).get("version", "")
