@@ -1,0 +1,106 @@
+"""Run the twin on a threaded werkzeug server, in-process (tests) or as ``harness serve github``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from harness.targets.base import TargetError, ensure_port_free
+from harness.targets.github.admin import SECRET_ENV
+from harness.targets.github.app import Twin
+
+TOKEN_ENV = "HARNESS_GITHUB_TOKEN"
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """HTTP/1.1 keep-alive like GitHub, and no per-request log lines on stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+class TwinServer:
+    """A twin listening on loopback, served by a thread per connection."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, data_dir: Path | None = None,
+                 owner: str = "hedgehog", token: str | None = None,
+                 webhook_url: str | None = None) -> None:  # fmt: skip
+        if host not in LOOPBACK:
+            raise TargetError(f"the GitHub twin listens on loopback only; --host {host!r} is not one of {LOOPBACK}")
+        if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+            raise TargetError(f"--webhook-url {webhook_url!r} is not an http(s) URL")
+        if port:
+            ensure_port_free(host, port, "the GitHub twin")
+        self._tmp = None if data_dir else tempfile.mkdtemp(prefix="gh-twin-")
+        root = data_dir or Path(self._tmp or "")
+        self.token = token or os.environ.get(TOKEN_ENV) or "ghp_" + secrets.token_hex(18)
+        try:
+            self.twin = Twin(root, owner, self.token, webhook_url, os.environ.get(SECRET_ENV))
+        except OSError as exc:
+            raise TargetError(f"cannot keep repositories in --data-dir {root}: {exc.strerror}; "
+                              "pass a writable directory") from exc  # fmt: skip
+        try:
+            self._server: BaseWSGIServer = make_server(host, port, self.twin, threaded=True,
+                                                       request_handler=_QuietHandler)  # fmt: skip
+        except OSError as exc:  # lost a race for the port after the check above
+            raise TargetError(f"cannot start the GitHub twin on {host}:{port}: {exc.strerror}; "
+                              "pass another --port") from exc  # fmt: skip
+        self.url = f"http://{host}:{self._server.port}"
+        self.twin.public_url = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, name="github-twin", daemon=True)
+
+    def start(self) -> TwinServer:
+        """Begin serving in a background thread."""
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, stop webhook delivery, remove a temporary data directory."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self.twin.close()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def serve_main(args: argparse.Namespace) -> int:
+    """``harness serve github``: print {"url", "git_url", "token"} once ready; run until SIGINT/SIGTERM."""
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    try:
+        server = TwinServer(
+            args.host, args.port, data_dir=data_dir, owner=args.owner, webhook_url=args.webhook_url
+        ).start()
+    except TargetError as exc:
+        print(f"harness serve github: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    ready: dict[str, Any] = {"url": server.url, "git_url": f"{server.url}/{args.owner}/REPO.git",
+                             "token": server.token}  # fmt: skip
+    print(json.dumps(ready), flush=True)
+    stop.wait()
+    server.stop()
+    return 0
