@@ -1,0 +1,77 @@
+"""Drift detection: compare NetBox intent, the target branch and the cluster, and record what
+differs in the state machines (resource_drift per object, resource_lifecycle, fabric_sync)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hh_reference.cluster import Cluster
+from hh_reference.drift import Drift, compare, drift_triggers
+from hh_reference.gitops import GitOps
+from hh_reference.manifests import to_files
+from hh_reference.naming import KINDS
+from hh_reference.netbox import NetBox
+from hh_reference.render import render_fabric
+from hh_reference.store import Store, resource_key
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    fabric: str
+    drifts: tuple[Drift, ...]
+    head: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fabric": self.fabric, "head": self.head, "drifts": [d.to_json() for d in self.drifts]}
+
+
+class DriftChecker:
+    def __init__(self, *, netbox: NetBox, gitops: GitOps, cluster: Cluster, store: Store, gitops_path: str) -> None:
+        self.netbox = netbox
+        self.gitops = gitops
+        self.cluster = cluster
+        self.store = store
+        self.prefix = gitops_path.strip("/")
+
+    def check(self, fabric: str) -> DriftReport:
+        """Observe the three sides once, record the result, and return it."""
+        objects = render_fabric(self.netbox.read_fabric(fabric))
+        rendered = to_files(self.prefix, fabric, objects)
+        prefix = f"{self.prefix}/{fabric}"
+        head = self.gitops.head()
+        git_head = self.gitops.read_files(head, prefix)
+        last = self.store.get_value(fabric, "last_sync_commit")
+        git_last = self.gitops.read_files(last, prefix) if last else None
+        live = self.cluster.list_managed(fabric)
+        drifts, observations = compare(rendered, git_head, git_last, live)
+        codes = {(d.kind, d.name): d.code for d in drifts}
+        for (kind, name), obs in observations.items():
+            entity = resource_key(fabric, KINDS[kind].plural, name)
+            self.store.ensure("resource_drift", entity)
+            for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), obs):
+                self.store.fire("resource_drift", entity, trigger, code=codes.get((kind, name)), dest=dest)
+            lifecycle = self.store.state("resource_lifecycle", entity)
+            if lifecycle == "synced" and obs.actual_present and not obs.spec_equal:
+                self.store.fire("resource_lifecycle", entity, "drift_detected", code="HH-SYNC-002")
+            elif lifecycle == "drifted" and obs.spec_equal:
+                self.store.fire("resource_lifecycle", entity, "drift_reverted")
+        self._fabric_level(fabric, drifts)
+        report = DriftReport(fabric, tuple(drifts), head)
+        self.store.set_value(fabric, "drift_report", json.dumps(report.to_json(), sort_keys=True))
+        return report
+
+    def _fabric_level(self, fabric: str, drifts: list[Drift]) -> None:
+        coded = sorted({d.code for d in drifts if d.code})
+        for code in coded:
+            entry = self.store.catalog.entry(code)
+            active = [a for a in self.store.alerts(fabric=fabric, state="active") if a.code == code]
+            if entry.alert_severity and not active:
+                self.store.raise_alert(fabric, code, entry.alert_severity, entry.message)
+        if self.store.state("fabric_sync", fabric) != "in_sync":
+            return
+        if coded:
+            self.store.fire("fabric_sync", fabric, "drift_detected", code=coded[0])
+        elif any(d.drift == "netbox_changed" for d in drifts):
+            self.store.fire("fabric_sync", fabric, "intent_changed")
