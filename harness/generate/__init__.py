@@ -1,0 +1,2 @@
+"""Generators: one module per test kind, each producing ordinary pytest/Hypothesis tests from
+the typed spec models (never from YAML)."""
