@@ -209,6 +209,7 @@ class Syncer:
         self.netbox.update_site_status(
             site_id, {"hh_sync_status": "in_sync", "hh_last_sync_commit": head, "hh_sync_error": None}
         )
+        crash_point("write_status_field")  # between the status field and the journal of the step
         self._step(sync_id, "write_status", {"commit": head})
         outcome.state = "in_sync"
         return outcome
