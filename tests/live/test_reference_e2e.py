@@ -126,3 +126,27 @@ def test_netbox_git_and_cluster_edits_are_each_detected_as_their_drift_kind(worl
     )
     drifts = _drift(world)
     assert [(d["drift"], d["code"], d["name"]) for d in drifts] == [("spec_drift", "HH-SYNC-002", switch["name"])]
+
+
+@pytest.fixture
+def pr_world(netbox_target: Target, netbox: Endpoint, crds_dir: Path, tmp_path: Path) -> Iterator[World]:
+    yield from make_world(netbox_target, netbox, crds_dir, tmp_path, mode="pull_request")
+
+
+def test_pull_request_mode_applies_only_after_the_merge(pr_world: World) -> None:
+    world = pr_world
+    first = _sync(world)
+    assert first["state"] == "awaiting_merge"
+    number = first["pull_request"]
+    assert world.repo_files() == {}, "nothing may reach the target branch before the merge"
+    assert world.cluster_objects() == {}, "nothing may be applied before the merge"
+
+    still_open = _sync(world)
+    assert still_open["state"] == "awaiting_merge"
+
+    owner = world.github.extra["owner"]
+    with world.gh() as gh:
+        gh.put(f"/repos/{owner}/fabric-gitops/pulls/{number}/merge", json={"merge_method": "merge"}).raise_for_status()
+    merged = _sync(world)
+    assert merged["state"] == "in_sync"
+    assert set(world.cluster_objects()) == rendered_keys(world.repo_files())
