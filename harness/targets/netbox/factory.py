@@ -9,6 +9,8 @@ from harness.targets.base import Target
 from harness.targets.netbox.live import ENV_TOKEN, ENV_URL, LiveNetBox
 from harness.targets.netbox.managed import DEFAULT_PORT, DEFAULT_VERSION, ManagedNetBox
 
+ENV_PORT = "HARNESS_NETBOX_PORT"
+
 
 def netbox_from_env(
     url: str | None = None,
@@ -17,8 +19,10 @@ def netbox_from_env(
     port: int | None = None,
     version: str | None = None,
 ) -> Target:
-    """A LiveNetBox when a URL is given (argument or HARNESS_NETBOX_URL), otherwise the ManagedNetBox."""
+    """A LiveNetBox when a URL is given (argument or HARNESS_NETBOX_URL), otherwise the ManagedNetBox
+    (on HARNESS_NETBOX_PORT when set, so parallel suites can each own an instance)."""
     url = url or os.environ.get(ENV_URL)
     if url:
         return LiveNetBox(url, token or os.environ.get(ENV_TOKEN, ""))
-    return ManagedNetBox(home=home, port=port or DEFAULT_PORT, version=version or DEFAULT_VERSION)
+    port = port or int(os.environ.get(ENV_PORT, DEFAULT_PORT))
+    return ManagedNetBox(home=home, port=port, version=version or DEFAULT_VERSION)
