@@ -99,7 +99,11 @@ class ContractChecker:
         if schema is not None:
             yield from self._body(op, "response.body", schema, ex.response_body, ex.response_header("content-type"))
         elif match.resource is not None and op.kubernetes is not None:
-            yield from self._kube_response(op, match.resource, ex)
+            if status.startswith("2"):
+                yield from self._kube_response(op, match.resource, ex)
+            else:  # a declared failure answer of the API server is a Status object
+                yield from self._body(op, "response.body", _kube_status_schema(int(status)), ex.response_body,
+                                      ex.response_header("content-type"))  # fmt: skip
 
     def _kube_response(self, op: Operation, resource: Resource, ex: Exchange) -> Iterator[Finding]:
         verb = op.kubernetes.verb if op.kubernetes else ""
@@ -197,6 +201,22 @@ def _headers(ex: Exchange, schema: Mapping[str, Any]) -> dict[str, str]:
     # Header names are case-insensitive; present them under the spelling the schema uses.
     spelling = {name.lower(): name for name in schema.get("properties", {})}
     return {spelling.get(k.lower(), k): v for k, v in ex.request_headers}
+
+
+def _kube_status_schema(code: int) -> dict[str, Any]:
+    """The metav1.Status an API server answers a failed request with."""
+    return {
+        "type": "object",
+        "required": ["kind", "apiVersion", "status", "code"],
+        "properties": {
+            "kind": {"const": "Status"},
+            "apiVersion": {"const": "v1"},
+            "status": {"const": "Failure"},
+            "code": {"const": code},
+            "reason": {"type": "string"},
+            "message": {"type": "string"},
+        },
+    }
 
 
 def _kube_object_schema(resource: Resource) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,12 @@ from hh_reference.netbox import NetBox
 from hh_reference.specs import load_catalog
 from kubernetes import client, config
 
+from harness.proxy.server import ContractProxy
+from harness.spec.loader import load_specs
+from harness.spec.project import default_spec_paths, schema_dir
 from harness.targets.base import Endpoint, Target
 from harness.targets.github.target import GitHubTwin
+from harness.targets.kube.kubeconfig import write_kubeconfig
 from harness.targets.kube.local import LocalKube
 from tests.reference.fabric import BuiltFabric, build_fabric
 
@@ -38,6 +42,9 @@ class World:
     env: dict[str, str]
     fabric: BuiltFabric
     nb: NetBox
+    proxies: dict[str, ContractProxy] = field(default_factory=dict)
+    twin: GitHubTwin | None = None
+    kube_target: LocalKube | None = None
 
     # -- the system under test, through its entry point ---------------------------------------
     def reference(
@@ -109,36 +116,55 @@ def rendered_keys(files: dict[str, bytes]) -> set[str]:
 
 
 def make_world(
-    netbox_target: Target, netbox: Endpoint, crds_dir: Path, tmp_path: Path, *, mode: str = "direct"
+    netbox_target: Target,
+    netbox: Endpoint,
+    crds_dir: Path,
+    tmp_path: Path,
+    *,
+    mode: str = "direct",
+    proxied: bool = False,
 ) -> Iterator[World]:
-    """Reset NetBox, start the twin and the stand-in, create the repository, init, build the fabric."""
+    """Reset NetBox, start the twin and the stand-in, create the repository, init, build the fabric.
+
+    With ``proxied`` the integration reaches NetBox, GitHub and the cluster through a
+    ContractProxy each (``world.proxies[boundary]``): every exchange is checked against the
+    contracts, and error-catalog recipes can be injected at an operation."""
     netbox_target.reset()
     twin = GitHubTwin()
     kube = LocalKube(crds=[crds_dir], ready_delay=0.05)
     gh = twin.start()
     k = kube.start()
+    proxies: dict[str, ContractProxy] = {}
     try:
+        urls = {"netbox": netbox.url, "github": gh.url, "kubernetes": k.url}
+        kubeconfig = k.extra["kubeconfig"]
+        if proxied:
+            specs = load_specs(default_spec_paths(ROOT), schema_dir(ROOT), ROOT).specs
+            for boundary, upstream in urls.items():
+                proxies[boundary] = ContractProxy(upstream, specs, boundary).start()
+                urls[boundary] = proxies[boundary].url
+            kubeconfig = str(write_kubeconfig(tmp_path / "kubeconfig-proxied", urls["kubernetes"]))
         owner = gh.extra["owner"]
         with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
             http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
         env = {
             **{k_: v for k_, v in os.environ.items() if not k_.startswith("REFERENCE_")},
-            "REFERENCE_NETBOX_URL": netbox.url,
+            "REFERENCE_NETBOX_URL": urls["netbox"],
             "REFERENCE_NETBOX_TOKEN": netbox.secret or "",
-            "REFERENCE_GITHUB_URL": gh.url,
+            "REFERENCE_GITHUB_URL": urls["github"],
             "REFERENCE_GITHUB_TOKEN": gh.secret or "",
             "REFERENCE_GITHUB_OWNER": owner,
             "REFERENCE_GITHUB_REPO": REPO,
             "REFERENCE_GITHUB_BRANCH": "main",
             "REFERENCE_GITOPS_MODE": mode,
-            "REFERENCE_KUBECONFIG": k.extra["kubeconfig"],
+            "REFERENCE_KUBECONFIG": kubeconfig,
             "REFERENCE_KUBE_CONTEXT": k.extra["context"],
             "REFERENCE_STATE_DB": str(tmp_path / "state.sqlite3"),
             "REFERENCE_SPEC_ROOT": str(ROOT),
             "REFERENCE_READY_TIMEOUT_S": "30",
         }
         nb = NetBox.connect(netbox.url, netbox.secret or "", load_catalog(ROOT))
-        world = World(netbox, gh, k, env, BuiltFabric(FABRIC, 0), nb)
+        world = World(netbox, gh, k, env, BuiltFabric(FABRIC, 0), nb, proxies, twin, kube)
         init = world.reference("init")
         assert init.returncode == 0, init.stderr
         world.fabric = build_fabric(nb, FABRIC)
@@ -146,5 +172,7 @@ def make_world(
         yield world
         nb.close()
     finally:
+        for proxy in proxies.values():
+            proxy.stop()
         twin.stop()
         kube.stop()

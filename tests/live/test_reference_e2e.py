@@ -150,3 +150,18 @@ def test_pull_request_mode_applies_only_after_the_merge(pr_world: World) -> None
     merged = _sync(world)
     assert merged["state"] == "in_sync"
     assert set(world.cluster_objects()) == rendered_keys(world.repo_files())
+
+
+@pytest.fixture
+def proxied_world(netbox_target: Target, netbox: Endpoint, crds_dir: Path, tmp_path: Path) -> Iterator[World]:
+    yield from make_world(netbox_target, netbox, crds_dir, tmp_path, proxied=True)
+
+
+@pytest.mark.contract
+def test_every_exchange_of_a_sync_matches_its_contract(proxied_world: World) -> None:
+    world = proxied_world
+    assert _sync(world)["state"] == "in_sync"
+    for boundary, proxy in world.proxies.items():
+        assert proxy.exchanges, f"the sync made no {boundary} call through the proxy"
+        findings = [f"{f.operation_id} {f.kind} {f.pointer}: {f.message}" for f in proxy.findings]
+        assert not findings, f"{boundary}: " + "\n".join(findings[:20])
