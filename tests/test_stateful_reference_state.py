@@ -20,6 +20,8 @@ SPECS = load_specs(default_spec_paths(ROOT), schema_dir(ROOT), ROOT).specs
 REFUSALS = refusal_codes(SPECS.errors())
 MAX_ROUNDS = 20
 
+pytestmark = pytest.mark.stateful
+
 
 @pytest.mark.parametrize("machine", SPECS.machines, ids=lambda m: f"{m.loc.doc.name}::machine")
 def test_reference_state_layer_follows_the_machine_until_every_transition_is_taken(machine: StateMachine) -> None:

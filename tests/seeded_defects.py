@@ -1,0 +1,69 @@
+"""The HNP defect classes (../shared/domain/HNP-FACTS.md), each as a source patch to a copy of
+the reference integration. tests/test_seeded_defects.py runs the generated suites against each
+patched copy (they must fail) and against an unpatched copy (they must pass)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    hnp_fact: str
+    file: str  # inside hh_reference/
+    old: str
+    new: str
+    suite: tuple[str, ...]  # pytest arguments selecting the generated tests that must catch it
+
+
+def materialise(defect: Defect | None, where: Path) -> Path:
+    """A copy of the reference at ``where`` (the repository layout: specs beside it), with
+    ``defect`` applied; returns the directory to put on PYTHONPATH."""
+    package = where / "reference" / "hh_reference"
+    shutil.copytree(ROOT / "reference" / "hh_reference", package, ignore=shutil.ignore_patterns("__pycache__"))
+    for spec_dir in ("specs", "state_machines", "contracts"):
+        (where / spec_dir).symlink_to(ROOT / spec_dir)
+    if defect is not None:
+        target = package / defect.file
+        text = target.read_text(encoding="utf-8")
+        if text.count(defect.old) != 1:
+            raise AssertionError(f"{defect.name}: the code to patch is not found once in {defect.file}")
+        target.write_text(text.replace(defect.old, defect.new), encoding="utf-8")
+    return where / "reference"
+
+
+def run_suite(pythonpath: Path, suite: tuple[str, ...], timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run generated tests against the reference copy on ``pythonpath`` (it shadows the installed one)."""
+    env = {**os.environ, "PYTHONPATH": str(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *suite, "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+DEFECTS = [
+    Defect(
+        name="forbidden-transition-allowed",
+        hnp_fact="The code allows transitions the state-machine spec forbids (committed -> synced, pending -> drifted, "
+        "orphaned -> pending).",
+        file="machines.py",
+        old="        candidates = self.destinations(machine_id, state, trigger)\n",
+        new="        if (state, dest) in {('committed', 'synced'), ('pending', 'drifted'), ('orphaned', 'pending')}:\n"
+        "            return dest\n"
+        "        candidates = self.destinations(machine_id, state, trigger)\n",
+        suite=("tests/test_stateful_reference_state.py", "-k", "resource_lifecycle"),
+    ),
+]

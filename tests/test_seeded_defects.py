@@ -1,0 +1,29 @@
+"""Seeded defects: each HNP defect class applied to a copy of the reference makes the generated
+suites fail, and the same suites pass on an unpatched copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.seeded_defects import DEFECTS, Defect, materialise, run_suite
+
+SUITES = sorted({d.suite for d in DEFECTS})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", SUITES, ids=lambda s: " ".join(s))
+def test_generated_suite_passes_on_the_unpatched_reference(suite: tuple[str, ...], tmp_path: Path) -> None:
+    result = run_suite(materialise(None, tmp_path), suite)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("defect", DEFECTS, ids=lambda d: d.name)
+def test_generated_suite_catches_the_seeded_defect(defect: Defect, tmp_path: Path) -> None:
+    result = run_suite(materialise(defect, tmp_path), defect.suite)
+    assert result.returncode == 1, (
+        f"the suite did not fail on the seeded defect {defect.name!r} ({defect.hnp_fact})\n" + result.stdout[-3000:]
+    )
+    assert "failed" in result.stdout
