@@ -13,7 +13,7 @@ SUITES = sorted({d.suite for d in DEFECTS})
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("suite", SUITES, ids=lambda s: " ".join(s))
+@pytest.mark.parametrize("suite", SUITES, ids=" ".join)
 def test_generated_suite_passes_on_the_unpatched_reference(suite: tuple[str, ...], tmp_path: Path) -> None:
     result = run_suite(materialise(None, tmp_path), suite)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
