@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "harness.commands.serve",
     "harness.commands.kube",
     "harness.commands.updown",
+    "harness.commands.record",
 )
 
 
