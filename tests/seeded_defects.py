@@ -66,4 +66,28 @@ DEFECTS = [
         "        candidates = self.destinations(machine_id, state, trigger)\n",
         suite=("tests/test_stateful_reference_state.py", "-k", "resource_lifecycle"),
     ),
+    Defect(
+        name="wrong-plural",
+        hnp_fact='Pluralisation by kind.lower() + "s" (Switch -> "switchs").',
+        file="naming.py",
+        old='KindInfo("Switch", WIRING, "switches"),',
+        new='KindInfo("Switch", WIRING, "switchs"),',
+        suite=("tests/test_property_mappings.py", "-k", "satisfy"),
+    ),
+    Defect(
+        name="wrong-api-version",
+        hnp_fact="Three apiVersion families for the same kinds (v1alpha2 written to Git).",
+        file="naming.py",
+        old='        return f"{self.group}/{SERVED_VERSION}"',
+        new='        return f"{self.group}/v1alpha2"',
+        suite=("tests/test_property_mappings.py", "-k", "satisfy"),
+    ),
+    Defect(
+        name="enum-drifted-from-contract",
+        hnp_fact="Contract enums, database choices and state-machine docs disagree in membership and case.",
+        file="render.py",
+        old='spec["redundancy"] = {"group": group, "type": kind}',
+        new='spec["redundancy"] = {"group": group, "type": kind.upper()}',
+        suite=("tests/test_property_mappings.py", "-k", "satisfy"),
+    ),
 ]
