@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "harness.commands.serve",
     "harness.commands.kube",
     "harness.commands.updown",
+    "harness.commands.gate",
+    "harness.commands.run",
     "harness.commands.record",
 )
 
