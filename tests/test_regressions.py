@@ -4,7 +4,6 @@ its recorded exchange re-checked against today's contracts, and must still show 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,30 +25,20 @@ SPECS: SpecSet = load_specs(default_spec_paths(ROOT), schema_dir(ROOT), ROOT).sp
 SAVED = load_corpus(CORPUS)
 
 
-@pytest.fixture(scope="module")
-def recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    """The session's coverage recorder when the harness plugin is loaded, else an in-memory one."""
-    if request._fixturemanager.getfixturedefs("harness_recorder", request.node):
-        yield request.getfixturevalue("harness_recorder")
-    else:
-        yield Recorder(None)
-
-
 def test_the_corpus_holds_at_least_one_real_saved_failure() -> None:
     assert SAVED, f"no regression under {CORPUS}"
 
 
 @pytest.mark.parametrize("regression", SAVED, ids=[f"{r.spec_element}::{r.name}" for r in SAVED])
-def test_a_saved_failure_still_reproduces_from_its_recording(regression, recorder: Recorder) -> None:  # type: ignore[no-untyped-def]
+def test_a_saved_failure_still_reproduces_from_its_recording(regression, harness_recorder: Recorder) -> None:  # type: ignore[no-untyped-def]
     replay = replay_regression(regression, SPECS)
-    # The element is recorded as failing: the saved failure is an open finding about it.
-    recorder.record(
-        regression.spec_element,
-        "operation",
-        "fail" if replay.reproduced else "pass",
-        f"regression {regression.name}: {regression.message}",
-        reproduction=f"seed {regression.seed}",
-    )
+    # A saved failure of a provider (not of the integration) is an open finding the report
+    # lists as a warning; it does not make the provider's operation count as non-conformant.
+    if replay.reproduced:
+        harness_recorder.warn(
+            f"open finding {regression.name} on {regression.spec_element} "
+            f"(seed {regression.seed}): {regression.message}"
+        )
     assert replay.exchange is not None, replay.detail
     assert replay.reproduced, (
         f"{regression.path}: the saved {regression.check} failure no longer shows in its recording ({replay.detail}); "

@@ -11,6 +11,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from harness.bindings.reference_state import ReferenceStateBinding
 from harness.generate.stateful import Coverage, machine_test, refusal_codes
+from harness.report.events import Recorder
 from harness.spec.loader import load_specs
 from harness.spec.models import StateMachine
 from harness.spec.project import default_spec_paths, schema_dir
@@ -24,9 +25,17 @@ pytestmark = pytest.mark.stateful
 
 
 @pytest.mark.parametrize("machine", SPECS.machines, ids=lambda m: f"{m.loc.doc.name}::machine")
-def test_reference_state_layer_follows_the_machine_until_every_transition_is_taken(machine: StateMachine) -> None:
+def test_reference_state_layer_follows_the_machine_until_every_transition_is_taken(
+    machine: StateMachine, harness_recorder: Recorder
+) -> None:
     coverage = Coverage({(s, t.dest) for t in machine.transitions for s in t.sources})
-    test_case = machine_test(machine, lambda: ReferenceStateBinding(ROOT), refusal_codes=REFUSALS, coverage=coverage)
+    test_case = machine_test(
+        machine,
+        lambda: ReferenceStateBinding(ROOT),
+        refusal_codes=REFUSALS,
+        coverage=coverage,
+        record=harness_recorder.record,
+    )
     for _ in range(MAX_ROUNDS):
         run_state_machine_as_test(
             test_case,

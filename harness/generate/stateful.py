@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from harness.bindings.base import MachineBinding
+from harness.report import elements
 from harness.spec.machines import build_machine
 from harness.spec.models import StateMachine
+from harness.spec.project import find_root
 
 Record = Callable[[str, str, str, str], None]  # element id, kind, verdict, detail
 
@@ -69,7 +71,8 @@ class Coverage:
 
 
 def transition_id(spec: StateMachine, source: str, dest: str) -> str:
-    return f"{spec.loc.doc.name}::{source}->{dest}"
+    """The report's id of the edge ``source -> dest`` of ``spec``."""
+    return elements.transition_id(elements.spec_file(spec.loc, find_root(spec.loc.doc.path.parent)), source, dest)
 
 
 def machine_test(
@@ -84,6 +87,8 @@ def machine_test(
     trigger may carry (the catalog's STATE codes)."""
     triggers = sorted({t.trigger for t in spec.transitions})
     cov = coverage or Coverage({(s, t.dest) for t in spec.transitions for s in t.sources})
+    ids = {(s, t.dest): transition_id(spec, s, t.dest) for t in spec.transitions for s in t.sources}
+    ids.update({(f.source, f.dest): transition_id(spec, f.source, f.dest) for f in spec.forbidden})
 
     class Generated(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -107,7 +112,7 @@ def machine_test(
             pool = guided if use_guided else edges
             trigger, dest = data.draw(st.sampled_from(pool), label="edge")
             result = self.binding.fire(spec.id, self.entity, trigger, dest)
-            element = transition_id(spec, source, dest)
+            element = ids[source, dest]
             ok = result.accepted and result.state == dest
             record(element, "transition", "pass" if ok else "fail", f"{trigger}: {result.code or result.state}")
             assert result.accepted, f"{source} -> {dest} ({trigger}) is declared but refused: {result.message}"
@@ -134,7 +139,7 @@ def machine_test(
             for trigger in triggers:
                 result = self.binding.fire(spec.id, self.entity, trigger, target.dest)
                 if result.accepted and result.state == target.dest:
-                    record(f"{spec.loc.doc.name}::forbidden:{source}->{target.dest}", "transition", "fail", trigger)
+                    record(ids[source, target.dest], "transition", "fail", f"forbidden, via {trigger}")
                     raise AssertionError(f"forbidden {source} -> {target.dest} was taken via {trigger!r}")
                 if result.accepted:
                     self.model.set_state(result.state)
