@@ -9,11 +9,20 @@ export PATH := $(CURDIR)/.venv/bin:$(PY312_BIN):$(PATH)
 setup:
 	bash scripts/bootstrap.sh --system
 
-run: setup
-	harness validate --crds ../shared/hedgehog-crds
+# Coverage the gate demands of the reference integration (percent).
+MIN_TRANSITION_COVERAGE ?= 100
+MIN_ERROR_COVERAGE ?= 100
 
+run: setup
+	harness run --profile embedded --report reports
+
+# Every tox tier records what it exercised into reports/events; one report, one gate.
 test: setup
-	tox run
+	rm -rf reports && mkdir -p reports/events
+	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run
+	python -m harness.report --events reports/events --out reports --profile tox
+	harness gate reports/report.json --min-transition-coverage $(MIN_TRANSITION_COVERAGE) \
+		--min-error-coverage $(MIN_ERROR_COVERAGE)
 
 lint:
 	tox run -e lint,type

@@ -43,6 +43,7 @@ def materialise(defect: Defect | None, where: Path) -> Path:
 def run_suite(pythonpath: Path, suite: tuple[str, ...], timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
     """Run generated tests against the reference copy on ``pythonpath`` (it shadows the installed one)."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("HARNESS_EVENTS_DIR", None)  # runs against a deliberately broken copy must not enter the report
     return subprocess.run(
         [sys.executable, "-m", "pytest", *suite, "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"],
         cwd=ROOT,
