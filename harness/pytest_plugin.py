@@ -101,7 +101,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def harness_recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     """Where generated tests record the spec elements they exercised, with their verdicts."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    workerinput = getattr(request.config, "workerinput", None)
+    worker = workerinput["workerid"] if workerinput else "main"
     recorder = Recorder(request.config.stash[_EVENTS], worker=worker)
     yield recorder
     recorder.close()
@@ -110,7 +111,7 @@ def harness_recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = session.config.getoption("--harness-report")
     events = session.config.stash.get(_EVENTS, None)
-    if out is None or events is None or os.environ.get("PYTEST_XDIST_WORKER"):
+    if out is None or events is None or hasattr(session.config, "workerinput"):
         return  # only the controller writes the report, from every worker's events
     universe, warnings = project_universe(find_root())
     report = build_report(

@@ -77,10 +77,7 @@ def _element_entry(element: Element, events: list[Event]) -> dict[str, Any]:
         if key not in seen and len(failures) < MAX_FAILURES_PER_ELEMENT:
             seen.add(key)
             failures.append({"detail": event.detail, "reproduction": event.reproduction})
-    if not events:
-        verdict = "not_exercised"
-    else:
-        verdict = "fail" if failed else "pass"
+    verdict = "not_exercised" if not events else "fail" if failed else "pass"
     return {
         "id": element.id,
         "kind": element.kind,
