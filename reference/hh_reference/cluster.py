@@ -131,7 +131,7 @@ class Cluster:
         )
         return listed
 
-    def get(self, kind: str, name: str) -> dict[str, Any] | None:
+    def get(self, kind: str, name: str, *, retry: bool = True) -> dict[str, Any] | None:
         group, version, plural = self._coords(kind)
         try:
             obj: dict[str, Any] = self._call(
@@ -139,6 +139,7 @@ class Cluster:
                 lambda: self.api.get_namespaced_custom_object(
                     group, version, self.namespace, plural, name, _request_timeout=self.timeout_s
                 ),
+                retry=retry,
             )
         except IntegrationError as exc:
             if exc.details.get("status") == 404:
@@ -191,7 +192,7 @@ class Cluster:
         group, version, plural = self._coords(kind)
 
         def attempt() -> str:
-            live = self.get(kind, name)
+            live = self.get(kind, name, retry=False)
             if live is None:
                 self._call(
                     f"k8s.{plural}.create",

@@ -4,6 +4,7 @@ classified into catalog codes, and retryable ones are retried under the catalog'
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,6 +42,7 @@ class ApiClient:
             all_headers["Authorization"] = f"{auth_scheme} {token}"
         self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=all_headers, timeout=timeout_s)
         self._sleep = sleep
+        self._units = threading.local()  # inside a retried unit, calls do not retry on their own
         self.observers: list[Observer] = []
 
     def close(self) -> None:
@@ -92,7 +94,8 @@ class ApiClient:
                 )
             raise error
 
-        if not retry:
+        inside_unit: int = getattr(self._units, "depth", 0)
+        if not retry or inside_unit:
             return attempt()
         kwargs: dict[str, Any] = {"catalog": self.catalog}
         if self._sleep is not None:
@@ -101,11 +104,20 @@ class ApiClient:
         return result
 
     def retrying(self, unit: Callable[[], Any]) -> Any:
-        """Run a read-modify-write ``unit`` under the catalog's retry policies."""
+        """Run a read-modify-write ``unit`` under the catalog's retry policies. Calls inside the
+        unit do not retry on their own, so a code is tried at most its max_attempts times."""
         kwargs: dict[str, Any] = {"catalog": self.catalog}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
-        return call_with_retry(unit, **kwargs)
+
+        def once() -> Any:
+            self._units.depth = getattr(self._units, "depth", 0) + 1
+            try:
+                return unit()
+            finally:
+                self._units.depth -= 1
+
+        return call_with_retry(once, **kwargs)
 
     def json(
         self,

@@ -24,6 +24,7 @@ from hh_reference.manifests import to_files
 from hh_reference.naming import KINDS
 from hh_reference.netbox import NetBox
 from hh_reference.render import render_fabric
+from hh_reference.setup import check_setup
 from hh_reference.snapshot import Site
 from hh_reference.store import Store, connection_key, pull_request_key, resource_key
 
@@ -137,7 +138,6 @@ class Syncer:
         site_id = site.id
         outcome = SyncOutcome(fabric, sync_id, "syncing", resumed=resumed)
         state = self.store.state("fabric_sync", fabric)
-        self._test_connections(fabric, site_id)
         if state == "awaiting_merge":
             merged = self._check_pull_request(fabric, site_id)
             if merged is None:
@@ -163,6 +163,9 @@ class Syncer:
                     guard="fabric_active",
                 )
             self._fire(fabric, "fabric_sync", fabric, "start_sync", site_id=site_id)
+        # Connections are tested inside the run, so a failure here ends it in error like any other.
+        self._test_connections(fabric, site_id)
+        check_setup(self.netbox)  # HH-NB-004 when NetBox lacks the integration's custom fields
         self.netbox.update_site_status(site_id, {"hh_sync_status": "syncing"})
         self._step(sync_id, "begin_sync", {"resumed": resumed})
 
