@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.report.events import Recorder
 from harness.targets.base import Endpoint, Target
 from harness.targets.netbox import netbox_from_env
 from harness.targets.netbox.live import auth_header
@@ -59,3 +60,9 @@ def netbox_http(netbox: Endpoint) -> Iterator[httpx.Client]:
     headers = {**auth_header(netbox.secret), "Accept": "application/json"}
     with httpx.Client(base_url=netbox.url, headers=headers, timeout=30.0) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def recorder(harness_recorder: Recorder) -> Recorder:
+    """The harness plugin's coverage recorder, under the short name the suites use."""
+    return harness_recorder

@@ -72,16 +72,6 @@ def endpoint(tmp_path: Path) -> Iterator[Endpoint]:
         store.close()
 
 
-@pytest.fixture
-def recorder(request: pytest.FixtureRequest) -> Recorder:
-    """The session's coverage recorder from the harness plugin, or an in-memory one without it."""
-    try:
-        found: Recorder = request.getfixturevalue("harness_recorder")
-    except pytest.FixtureLookupError:
-        return Recorder(None)
-    return found
-
-
 def payload(event: str) -> dict[str, Any]:
     """A delivery body of ``event`` for the configured repository, touching the fabric's files."""
     repo = {"full_name": f"{OWNER}/{REPO}", "name": REPO, "owner": {"login": OWNER}}

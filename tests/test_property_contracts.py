@@ -30,16 +30,6 @@ RESOURCES = [r for c in SPECS.contracts for r in c.resources]
 pytestmark = pytest.mark.property
 
 
-@pytest.fixture
-def recorder(request: pytest.FixtureRequest) -> Recorder:
-    """The harness plugin's recorder; an in-memory one when the plugin is not loaded."""
-    try:
-        found: Recorder = request.getfixturevalue("harness_recorder")
-    except pytest.FixtureLookupError:
-        return Recorder(None)
-    return found
-
-
 @pytest.fixture(scope="module")
 def registry(crds_dir: Path) -> CrdRegistry:
     return load_registry([crds_dir])

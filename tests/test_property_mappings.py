@@ -47,16 +47,6 @@ SHAPE = ["valid_against_contract", "accepted_by_crd", "served_api_version", "dns
 pytestmark = pytest.mark.property
 
 
-@pytest.fixture
-def recorder(request: pytest.FixtureRequest) -> Recorder:
-    """The harness plugin's recorder; an in-memory one when the plugin is not loaded."""
-    try:
-        found: Recorder = request.getfixturevalue("harness_recorder")
-    except pytest.FixtureLookupError:
-        return Recorder(None)
-    return found
-
-
 @pytest.fixture(scope="module")
 def ctx(crds_dir: Path) -> Context:
     return Context.build(SPECS, load_registry([crds_dir]), ROOT)

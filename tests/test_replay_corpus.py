@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -43,15 +42,6 @@ TOKEN_PATTERNS = (
     re.compile(r"(?i)(?:client-key-data|client-certificate-data)\s*:\s*(?!<REDACTED>)\S"),
     re.compile(r"sha256=[0-9a-f]{64}"),  # a webhook signature
 )
-
-
-@pytest.fixture(scope="module")
-def recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    """The session's coverage recorder when the harness plugin is loaded, else an in-memory one."""
-    if request._fixturemanager.getfixturedefs("harness_recorder", request.node):
-        yield request.getfixturevalue("harness_recorder")
-    else:
-        yield Recorder(None)
 
 
 def _element(op_id: str) -> str:

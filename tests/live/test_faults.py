@@ -70,15 +70,6 @@ def status_api(world: World) -> Iterator[str]:
     store.close()
 
 
-@pytest.fixture
-def recorder(request: pytest.FixtureRequest) -> Recorder:
-    try:
-        found: Recorder = request.getfixturevalue("harness_recorder")
-    except pytest.FixtureLookupError:
-        return Recorder(None)
-    return found
-
-
 def view(url: str) -> dict[str, Any]:
     with httpx.Client(base_url=url, timeout=10) as c:
         return {

@@ -12,7 +12,6 @@ minutes): they record what went wrong, and the test reports it next to the verif
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,15 +106,6 @@ def _gh_delete_repo(http: httpx.Client, p: dict[str, Any]) -> None:
     answer = http.delete(f"/repos/{p['owner']}/{p['repo']}")
     if answer.status_code not in (204, 404):
         answer.raise_for_status()
-
-
-@pytest.fixture(scope="module")
-def recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    """The session's coverage recorder when the harness plugin is loaded, else an in-memory one."""
-    if request._fixturemanager.getfixturedefs("harness_recorder", request.node):
-        yield request.getfixturevalue("harness_recorder")
-    else:
-        yield Recorder(None)
 
 
 def _record(recorder: Recorder, cases: list[PactCase], verdict: str, detail: str) -> None:

@@ -14,7 +14,6 @@ would leave objects behind, so they are left to the Pact suite, which sets up wh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -86,15 +85,6 @@ def _restricted(operation: dict[str, Any], op: Operation) -> dict[str, Any]:
         p for p in operation.get("parameters", []) if p["in"] == "path" or (p["in"] == "query" and p["name"] in ours)
     ]
     return {**operation, "parameters": params}
-
-
-@pytest.fixture(scope="module")
-def recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    """The session's coverage recorder when the harness plugin is loaded, else an in-memory one."""
-    if request._fixturemanager.getfixturedefs("harness_recorder", request.node):
-        yield request.getfixturevalue("harness_recorder")
-    else:
-        yield Recorder(None)
 
 
 @pytest.mark.parametrize("op", GET_OPS, ids=[_element(op) for op in GET_OPS])
