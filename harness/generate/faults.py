@@ -118,8 +118,18 @@ def first_call(exchanges: Sequence[Exchange], operation: str, code: str, *, same
     return CallAttempts(run, recovered)
 
 
-def retry_problems(entry: ErrorEntry, attempts: CallAttempts, times: int | None, fired_at: list[float]) -> list[str]:
-    """Count and spacing (``fired_at``: the proxy's firing times) of the attempts against ``retry``."""
+def retry_problems(
+    entry: ErrorEntry,
+    attempts: CallAttempts,
+    times: int | None,
+    fired_at: list[float],
+    exchanges: Sequence[Exchange] | None = None,
+) -> list[str]:
+    """Count and spacing (``fired_at``: the proxy's firing times) of the attempts against ``retry``.
+
+    With the proxy's ``exchanges``, a retry starts at the first request after the failure (a
+    retried unit, such as a whole read, re-runs its first call before reaching the faulted
+    one again); without them, at the next faulted attempt."""
     code = entry.code
     want, fails = expected_faulted(entry, times)
     got = len(attempts.faulted)
@@ -130,7 +140,13 @@ def retry_problems(entry: ErrorEntry, attempts: CallAttempts, times: int | None,
         problems.append(f"{code}: {got} faulted attempt(s) of one call, the catalog expects {want}")
     if not fails and attempts.recovered is None:
         problems.append(f"{code}: after {got} faulted attempt(s) the call was not retried to a success")
-    problems += _spacing_problems(entry, fired_at[:got])
+    fired = fired_at[:got]
+    if exchanges is None:
+        gaps = [b - a for a, b in pairwise(fired)]
+    else:
+        starts = sorted(ex.started_at for ex in exchanges)
+        gaps = [next((t for t in starts if t > a), b) - a for a, b in pairwise(fired)]
+    problems += _spacing_problems(entry, gaps)
     return problems
 
 
@@ -159,12 +175,12 @@ def _honoured_hint(entry: ErrorEntry) -> float | None:
     return None
 
 
-def _spacing_problems(entry: ErrorEntry, started: list[float]) -> list[str]:
+def _spacing_problems(entry: ErrorEntry, gaps: list[float]) -> list[str]:
+    """Each wait between a failed attempt and its retry against the policy's bounds."""
     hold = float(entry.inject.get("delay_s", 0)) if entry.inject.get("kind") == "timeout" else 0.0
     problems = []
-    for attempt, (a, b) in enumerate(pairwise(started), start=1):
+    for attempt, gap in enumerate(gaps, start=1):
         low, high = backoff_bounds(entry, attempt)
-        gap = b - a
         if gap < low - 0.05:
             problems.append(f"{entry.code}: retry {attempt} came {gap:.2f} s after the failure, before {low:.2f} s")
         if gap > high + hold + SLACK_S:
@@ -192,6 +208,10 @@ def observed_state(view: Mapping[str, Any], machine: str, boundary: str) -> str 
         endpoint = connection_entity(boundary)
         conn = (fabric.get("connections") or {}).get(endpoint or "", {})
         return str(conn.get("state")) if conn else None
+    if machine == "pull_request":  # the fabric's newest sync pull request
+        pulls = fabric.get("pull_requests") or {}
+        newest = max(pulls, key=int, default=None)
+        return str(pulls[newest].get("state")) if newest is not None else None
     return None
 
 
@@ -199,14 +219,15 @@ def transition_problems(entry: ErrorEntry, view: Mapping[str, Any]) -> tuple[lis
     """Problems with the entry's fabric-level transitions, and the (machine, to) pairs that held.
 
     Several transitions of one machine are alternatives (test_failed or connection_lost, by the
-    state the connection was in); one of them reaching its ``to`` is enough. Resource-level and
-    pull-request machines are checked by the caller, which knows the object."""
+    state the connection was in); one of them reaching its ``to`` is enough. Pull-request states
+    are those of the fabric's newest sync pull request; resource-level machines are checked by
+    :func:`resource_problems`."""
     problems, held = [], []
     by_machine: dict[str, set[str]] = {}
     for t in entry.transitions:
         by_machine.setdefault(t.machine, set()).add(t.to)
     for machine, targets in by_machine.items():
-        if machine not in ("fabric_sync", "connection_status"):
+        if machine not in ("fabric_sync", "connection_status", "pull_request"):
             continue
         state = observed_state(view, machine, entry.boundary)
         if state in targets:

@@ -49,6 +49,7 @@ class Exchange:
     findings: list[Finding] = field(default_factory=list)
     error_codes: list[str] = field(default_factory=list)  # catalog entries whose trigger.http matches
     fault: str | None = None  # the error code whose recipe answered instead of upstream
+    started_at: float = 0.0  # time.monotonic() when the proxy received the request
 
     def request_header(self, name: str) -> str | None:
         """The first request header called ``name`` (case-insensitive)."""

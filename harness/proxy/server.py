@@ -65,6 +65,7 @@ class ContractProxy:
         self.max_hold_s = max_hold_s
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
+        self._in_flight = 0  # requests being answered (a watch until its client hangs up)
         self._stopping = threading.Event()
         self._client = httpx.Client(verify=verify, follow_redirects=False)
         self._server: ThreadingHTTPServer | None = None
@@ -122,6 +123,18 @@ class ContractProxy:
         with self._lock:
             return [f for ex in self.exchanges for f in ex.findings]
 
+    def wait_idle(self, timeout_s: float = 5.0) -> None:
+        """Wait until no request is being answered (a watch the client just left is still being
+        wound down and recorded); TimeoutError after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._lock:
+                if self._in_flight == 0:
+                    return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"the {self.matcher.boundary} proxy still answers a request after {timeout_s} s")
+            self._stopping.wait(0.05)
+
     def clear(self) -> None:
         """Forget the recorded exchanges."""
         with self._lock:
@@ -153,11 +166,21 @@ class _Handler(BaseHTTPRequestHandler):
         return None  # request lines can carry tokens in queries; the exchanges are the log
 
     def _handle(self) -> None:
+        with self.proxy._lock:
+            self.proxy._in_flight += 1
+        try:
+            self._serve()
+        finally:
+            with self.proxy._lock:
+                self.proxy._in_flight -= 1
+
+    def _serve(self) -> None:
         started = time.monotonic()
         proxy = self.proxy
         split = urlsplit(self.path)
         headers = list(self.headers.items())
-        exchange = Exchange(self.command, split.path, split.query, headers, self._read_body(), proxy.upstream)
+        exchange = Exchange(self.command, split.path, split.query, headers, self._read_body(), proxy.upstream,
+                            started_at=started)  # fmt: skip
         match = proxy.matcher.match(self.command, split.path, parse_qs(split.query), headers)
         if match.operation is not None:
             exchange.operation_id = match.operation.id
