@@ -298,6 +298,20 @@ def test_conflicting_pull_request_conforms(gh: Checked) -> None:
     gh("PUT", f"/repos/hedgehog/q/pulls/{number}/merge", 405, json={})
 
 
+def test_pull_request_update_conforms(gh: Checked) -> None:
+    gh("POST", "/user/repos", 201, json={"name": "u", "auto_init": True})
+    _branch_with(gh, "u", "topic", "t.yaml", "t: 1\n")
+    pulls = "/repos/hedgehog/u/pulls"
+    number = gh("POST", pulls, 201, json={"title": "t", "head": "topic", "base": "main"}).json()["number"]
+    gh("PATCH", f"{pulls}/{number}", 422, json={"state": "merged"})
+    edited = gh("PATCH", f"{pulls}/{number}", 200, json={"title": "renamed"}).json()
+    assert (edited["title"], edited["state"]) == ("renamed", "open")
+    closed = gh("PATCH", f"{pulls}/{number}", 200, json={"state": "closed"}).json()
+    assert (closed["state"], closed["merged"], closed["closed_at"] is not None) == ("closed", False, True)
+    assert gh("GET", f"{pulls}?state=open", 200).json() == []
+    assert gh("PATCH", f"{pulls}/{number}", 200, json={"state": "open"}).json()["state"] == "open"
+
+
 def test_status_routes_conform(gh: Checked) -> None:
     gh("POST", "/user/repos", 201, json={"name": "s", "auto_init": True})
     sha = gh("GET", "/repos/hedgehog/s/git/ref/heads/main", 200).json()["object"]["sha"]

@@ -1,4 +1,4 @@
-"""Handlers: pull requests (create, get, list, merge) and commit statuses."""
+"""Handlers: pull requests (create, get, list, update, merge) and commit statuses."""
 
 from __future__ import annotations
 
@@ -83,6 +83,37 @@ def check_merged(ctx: Ctx, p: dict[str, str]) -> Reply:
     if not pr.merged:
         raise not_found()
     return 204, None
+
+
+def update(ctx: Ctx, p: dict[str, str]) -> Reply:
+    """PATCH /pulls/{pull_number}: title, body, state (open|closed) and base; closing emits closed."""
+    rec, pr = _pull(ctx, p)
+    title, body, state = ctx.field("title", str), ctx.field("body", str), ctx.field("state", str)
+    base = ctx.field("base", str)
+    if state is not None and state not in {"open", "closed"}:
+        raise invalid("PullRequest", "state")
+    if pr.merged and state == "open":
+        raise custom("PullRequest", "Cannot reopen a merged pull request")
+    with ctx.store.lock:
+        refresh(rec, pr)
+        if base is not None:
+            pr.base, pr.base_sha = _branch(rec, base, "base")
+        if (
+            state == "open"
+            and pr.state == "closed"
+            and any(o.state == "open" and o.head == pr.head and o.base == pr.base for o in rec.pulls.values())
+        ):
+            raise custom("PullRequest", f"A pull request already exists for {rec.owner}:{pr.head}.")
+        action = None
+        if state is not None and state != pr.state:
+            action = "closed" if state == "closed" else "reopened"
+            pr.state = state
+            pr.closed_at = now_iso() if state == "closed" else None
+        pr.title = title if title is not None else pr.title
+        pr.body = body if body is not None else pr.body
+        pr.updated_at = now_iso()
+    ctx.events.pull_request(action or "edited", rec, pr)
+    return 200, pull(ctx.base, ctx.store, rec, pr)
 
 
 def merge(ctx: Ctx, p: dict[str, str]) -> Reply:

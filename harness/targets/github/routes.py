@@ -84,6 +84,8 @@ ROUTES: tuple[Route, ...] = (
           "pulls/pulls#create-a-pull-request"),
     Route("github.pulls.get", "GET", f"{_R}/pulls/<int:pull_number>", f"{_O}/pulls/{{pull_number}}",
           api_pulls.get, "pulls/pulls#get-a-pull-request"),
+    Route("github.pulls.update", "PATCH", f"{_R}/pulls/<int:pull_number>", f"{_O}/pulls/{{pull_number}}",
+          api_pulls.update, "pulls/pulls#update-a-pull-request"),
     Route("github.pulls.merge", "PUT", f"{_R}/pulls/<int:pull_number>/merge",
           f"{_O}/pulls/{{pull_number}}/merge", api_pulls.merge, "pulls/pulls#merge-a-pull-request"),
     Route("github.pulls.check_merged", "GET", f"{_R}/pulls/<int:pull_number>/merge",

@@ -68,6 +68,18 @@ class LocalKube:
             self._tmp.cleanup()
             self._tmp = None
 
+    def set_controller(self, config: ControllerConfig) -> None:
+        """Change what the fabric controller does from now on (e.g. a slow or failing fabric)."""
+        if self._thread is None:
+            raise TargetError("LocalKube is not started")
+        standin = self._thread.standin
+
+        def swap() -> None:
+            standin.controller.config = config
+
+        self._thread.call(swap)
+        self.config = config
+
     def reset(self) -> None:
         """Delete all objects and non-built-in namespaces; CRDs stay registered."""
         if self._thread is None:
