@@ -9,6 +9,7 @@ cluster objects). A fixture that cannot be made raises :class:`FixtureError` nam
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,10 @@ class FaultContext:
     repo: str
     kubeconfig: str
     drive_to_error: Callable[[], None]
-    use_cluster: Callable[[Outcome | None], None]  # a fresh cluster with that controller outcome; None restores
+    # a fresh cluster whose controller applies that outcome after ready_delay seconds; None restores
+    use_cluster: Callable[[Outcome | None, float], None]
+    run_sync: Callable[[], None]  # one `reference sync` of the fabric, no fault armed
+    slow_controller: Callable[[float], None]  # the fabric controller reports Ready that many seconds after a write
 
 
 @dataclass
@@ -130,9 +134,24 @@ def custom_fields_not_defined(ctx: FaultContext) -> BadInput:
     return BadInput(SYNC, lambda: _call(nb.http, "POST", "/api/extras/custom-fields/", "recreate", json=body))
 
 
-def cable_to_unnamed_device(ctx: FaultContext) -> BadInput:
-    """A server cabled to a leaf loses its name (NetBox allows unnamed devices)."""
-    return _devices("server-07", None)(ctx)
+def interface_name_not_a_port(ctx: FaultContext) -> BadInput:
+    """leaf-03's cabled interface E1/3 is renamed to something no port reference can hold."""
+    nb = _NetBox(ctx)
+    iface = nb.one("/api/dcim/interfaces/", device=nb.device("leaf-03")["name"], site=ctx.fabric, name="E1/3")
+    return BadInput(SYNC, nb.patch_undo("/api/dcim/interfaces/", iface["id"], {"name": "E1 3 (spare)"},
+                                        {"name": "E1/3"}))  # fmt: skip
+
+
+def vlan_namespace_ranges_over_contract_limit(ctx: FaultContext) -> BadInput:
+    """The VLAN namespace's 1000-1999 is split into 20 adjacent ranges: the same VLANs, but 21 ranges
+    where the contract (like the CRD) allows 20, so the VLANNamespace render fails its contract."""
+    nb = _NetBox(ctx)
+    site = nb.one("/api/dcim/sites/", slug=ctx.fabric)
+    group = nb.one("/api/ipam/vlan-groups/", site_id=site["id"], tag="hh-vlan-namespace")
+    before = group["vid_ranges"]
+    split = [[low, low + 49] for low in range(1000, 2000, 50)] + [[3000, 3099]]
+    return BadInput(SYNC, nb.patch_undo("/api/ipam/vlan-groups/", group["id"], {"vid_ranges": split},
+                                        {"vid_ranges": before}))  # fmt: skip
 
 
 def vpc_subnet_vlan_outside_namespace(ctx: FaultContext) -> BadInput:
@@ -233,10 +252,6 @@ _V1ALPHA2 = (
     "apiVersion: wiring.githedgehog.com/v1alpha2\nkind: Switch\nmetadata: {name: leaf-09}\nspec: {role: server-leaf}\n"
 )
 _UNKNOWN = "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Router\nmetadata:\n  name: r-1\nspec: {}\n"
-_BAD_PORT = (
-    "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Connection\nmetadata:\n  name: server-09--unbundled\n"
-    "spec:\n  unbundled:\n    link:\n      server: {port: server-09}\n      switch: {port: leaf-01-E1-9}\n"
-)
 
 
 def managed_file_edited_in_git(ctx: FaultContext) -> BadInput:
@@ -254,16 +269,45 @@ def managed_file_edited_in_git(ctx: FaultContext) -> BadInput:
     return BadInput(DRIFT, lambda: None)
 
 
+REQUIRED_CHECK = "ci/validate"  # the status context the pull-request world requires before a merge
+
+
+def open_sync_pull(ctx: FaultContext) -> dict[str, Any]:
+    """The fabric's open hh-sync/ pull request; when there is none, a NetBox change and a sync open one."""
+    git = _Git(ctx)
+
+    def find() -> list[dict[str, Any]]:
+        pulls = _call(git.http, "GET", "/pulls", "list pulls", params={"state": "open"})
+        return [p for p in pulls if str(p["head"]["ref"]) == f"hh-sync/{ctx.fabric}"]
+
+    found = find()
+    if not found:
+        change_intent(ctx)
+        ctx.run_sync()
+        found = find()
+    if not found:
+        raise FixtureError(f"no open hh-sync/{ctx.fabric} pull request, even after a NetBox change and a sync")
+    return found[0]
+
+
+def report_check(ctx: FaultContext, state: str) -> None:
+    """The required check reports ``state`` on the head of the open sync pull request."""
+    pr = open_sync_pull(ctx)
+    body = {"state": state, "context": REQUIRED_CHECK, "description": f"manifests validation: {state}"}
+    _call(_Git(ctx).http, "POST", f"/statuses/{pr['head']['sha']}", "status", json=body)
+
+
 def required_check_fails(ctx: FaultContext) -> BadInput:
     """A required status check reports failure on the head of the sync pull request."""
-    git = _Git(ctx)
-    pulls = _call(git.http, "GET", "/pulls", "list pulls", params={"state": "open"})
-    sync = [p for p in pulls if str(p["head"]["ref"]).startswith("hh-sync/")]
-    if not sync:
-        raise FixtureError("required_check_fails: no open hh-sync/ pull request to report a check on")
-    body = {"state": "failure", "context": "ci/validate", "description": "manifests failed validation"}
-    _call(git.http, "POST", f"/statuses/{sync[0]['head']['sha']}", "status", json=body)
+    report_check(ctx, "failure")
     return BadInput(SYNC, lambda: None)
+
+
+def close_sync_pull(ctx: FaultContext) -> int:
+    """Someone closes the open sync pull request without merging it; returns its number."""
+    pr = open_sync_pull(ctx)
+    _call(_Git(ctx).http, "PATCH", f"/pulls/{pr['number']}", "close pull", json={"state": "closed"})
+    return int(pr["number"])
 
 
 # -- cluster ------------------------------------------------------------------------------------
@@ -299,8 +343,8 @@ def labelled_switch_not_in_netbox(ctx: FaultContext) -> BadInput:
 
 def controller_withholds_ready(ctx: FaultContext) -> BadInput:
     """The sync meets a fresh cluster whose fabric controller never reports Ready."""
-    ctx.use_cluster(Outcome.NEVER)
-    return BadInput(SYNC, lambda: ctx.use_cluster(None))
+    ctx.use_cluster(Outcome.NEVER, 0.0)
+    return BadInput(SYNC, lambda: ctx.use_cluster(None, 0.0))
 
 
 # -- preconditions: make the sync call the operation a proxy recipe is armed at ------------------
@@ -321,6 +365,14 @@ def _edit_switch(ctx: FaultContext) -> None:
     _custom(ctx).patch_namespaced_custom_object(*_SWITCHES, "leaf-01", {"spec": {"description": "edited by hand"}})
 
 
+def _slow_switch(ctx: FaultContext) -> None:
+    """leaf-01 edited out of band, and a fabric controller that takes 10 s to report Ready: the sync
+    replaces leaf-01 and watches the switches until it is Ready again (long enough for the
+    catalog's five attempts, 7.5 s of backoff at most, to all meet the switch still waiting)."""
+    _edit_switch(ctx)
+    ctx.slow_controller(10.0)
+
+
 def _delete_vpc(ctx: FaultContext) -> None:
     _custom(ctx).delete_namespaced_custom_object("vpc.githedgehog.com", "v1beta1", "default", "vpcs", "vpc-1")
 
@@ -335,24 +387,48 @@ def _extra_connection(ctx: FaultContext) -> None:
                                                   "metadata": meta, "spec": live["spec"]})  # fmt: skip
 
 
+_INGESTED = itertools.count(1)
+
+
+def _raw_server_to_ingest(ctx: FaultContext) -> None:
+    """A valid Server manifest dropped in raw/ (a new name each time), for `import --consume`."""
+    name = f"ingest-{next(_INGESTED):02d}"
+    manifest = f"apiVersion: wiring.githedgehog.com/v1beta1\nkind: Server\nmetadata:\n  name: {name}\nspec: {{}}\n"
+    _Git(ctx).commit({f"raw/{name}.yaml": manifest}, f"Drop {name} in raw/ for ingestion")
+
+
+def _approved_sync_pull(ctx: FaultContext) -> None:
+    report_check(ctx, "success")
+
+
 PRECONDITIONS: dict[str, Callable[[FaultContext], None]] = {
+    "github.pulls.create": change_intent,
+    "github.pulls.merge": _approved_sync_pull,
     "github.git.create_blob": change_intent,
     "github.git.create_tree": change_intent,
     "github.git.create_commit": change_intent,
     "github.git.get_commit": change_intent,
     "github.git.update_ref": change_intent,
-    "github.contents.delete": change_intent,
+    "github.contents.delete": _raw_server_to_ingest,
     "k8s.connections.update": change_intent,
     "k8s.switches.update": _edit_switch,
+    "k8s.switches.watch": _slow_switch,
     "k8s.vpcs.create": _delete_vpc,
     "k8s.connections.delete": _extra_connection,
+}
+
+
+# The command that makes the reference call a recipe's operation, where it is not `sync`.
+COMMANDS: dict[str, Callable[[FaultContext], list[str]]] = {
+    "github.contents.delete": lambda ctx: ["import", "--repo", f"{ctx.owner}/{ctx.repo}", "--path", "raw", "--consume"],
 }
 
 
 FIXTURES: dict[str, Callable[[FaultContext], BadInput]] = {
     "custom_fields_not_defined": custom_fields_not_defined,
     "device_name_not_normalisable": _devices("server-06", "!!!"),
-    "cable_to_unnamed_device": cable_to_unnamed_device,
+    "interface_name_not_a_port": interface_name_not_a_port,
+    "vlan_namespace_ranges_over_contract_limit": vlan_namespace_ranges_over_contract_limit,
     "vpc_subnet_vlan_outside_namespace": vpc_subnet_vlan_outside_namespace,
     "vpc_gateway_outside_subnet": _prefix_cf("10.10.2.0/24", {"custom_fields": {"hh_gateway": "10.99.0.1"}}),
     "switch_role_unknown": switch_role_unknown,
@@ -370,7 +446,6 @@ FIXTURES: dict[str, Callable[[FaultContext], BadInput]] = {
     "required_check_fails": required_check_fails,
     "raw_manifest_v1alpha2": _raw(_V1ALPHA2),
     "raw_manifest_unknown_kind": _raw(_UNKNOWN),
-    "raw_manifest_invalid_port_ref": _raw(_BAD_PORT),
     "managed_file_edited_in_git": managed_file_edited_in_git,
     "controller_withholds_ready": controller_withholds_ready,
     "switch_spec_edited_out_of_band": switch_spec_edited_out_of_band,

@@ -147,6 +147,10 @@ class StatusApi:
             "fabric_status": self._machine("fabric_status", name),
             "connections": {e: self._machine("connection_status", connection_key(name, e)) for e in ENDPOINTS},
             "last_sync_commit": self.store.get_value(name, LAST_SYNC_COMMIT),
+            "pull_requests": {
+                entity.rsplit("/", 1)[1]: {"state": state, "code": code}
+                for entity, (state, code) in self.store.entities(name, "pull_request").items()
+            },
         }
 
     def _resources(self, fabric: str) -> list[dict[str, Any]]:

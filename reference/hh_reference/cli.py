@@ -20,7 +20,7 @@ from typing import Any
 from hh_reference.api import BackgroundServer, JournalSyncTrigger, create_app
 from hh_reference.config import Config, ConfigError, load_config
 from hh_reference.errors import IntegrationError
-from hh_reference.gitops import GitOps, RepoRef
+from hh_reference.gitops import GitOps, RepoRef, git_blob_sha
 from hh_reference.importer import ImportReport, import_manifests
 from hh_reference.service import Services, build, netbox_client, open_store
 from hh_reference.setup import ensure_setup
@@ -85,15 +85,39 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 def cmd_import(config: Config, args: argparse.Namespace) -> int:
     services = build(config)
     try:
-        report = _import(services, args)
+        report, consumed, kept = _import(services, args)
+        _alert_import_problems(services, args.fabric, report)
+    except IntegrationError as error:
+        entry = services.catalog.entry(error.code) if services.catalog.has(error.code) else None
+        if entry is not None and entry.alert_severity:
+            services.store.raise_alert(args.fabric, error.code, entry.alert_severity, error.message)
+        raise
     finally:
         services.close()
-    _print({"ok": report.ok, "imported": report.imported, "problems": [p.__dict__ for p in report.problems]})
+    out: dict[str, Any] = {"ok": report.ok, "imported": report.imported}
+    out["problems"] = [p.__dict__ for p in report.problems]
+    if args.consume:
+        out |= {"consumed": consumed, "kept": kept}
+    _print(out)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _import(services: Services, args: argparse.Namespace) -> ImportReport:
-    """Fetch the manifests under ``--path`` of ``--repo`` at ``--ref`` and import them."""
+def _alert_import_problems(services: Services, fabric: str, report: ImportReport) -> None:
+    """One alert per catalog code among the problems (the catalog's severity), naming the files."""
+    by_code: dict[str, list[str]] = {}
+    for problem in report.problems:
+        by_code.setdefault(problem.code, []).append(problem.message)
+    for code, messages in sorted(by_code.items()):
+        entry = services.catalog.entry(code)
+        if entry.alert_severity:
+            more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+            services.store.raise_alert(fabric, code, entry.alert_severity, messages[0] + more)
+
+
+def _import(services: Services, args: argparse.Namespace) -> tuple[ImportReport, list[str], list[str]]:
+    """Fetch the manifests under ``--path`` of ``--repo`` at ``--ref`` and import them. With
+    ``--consume`` (an ingestion directory such as raw/), each imported file is then removed from
+    the branch, unless it changed since it was read (it is kept, to be imported again)."""
     owner, _, repo = args.repo.partition("/")
     if not owner or not repo:
         raise ConfigError(f"--repo must be OWNER/REPO, not {args.repo!r}")
@@ -104,7 +128,14 @@ def _import(services: Services, args: argparse.Namespace) -> ImportReport:
             target = Path(tmp) / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        return import_manifests(services.netbox, args.fabric, Path(tmp), services.config.spec_root)
+        report = import_manifests(services.netbox, args.fabric, Path(tmp), services.config.spec_root)
+    consumed: list[str] = []
+    kept: list[str] = []
+    if args.consume and report.ok:
+        for path, data in sorted(files.items()):
+            message = f"Imported {path} into NetBox fabric {args.fabric}"
+            (consumed if source.remove_file(path, git_blob_sha(data), message) else kept).append(path)
+    return report, consumed, kept
 
 
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
@@ -152,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo", required=True, help="OWNER/REPO")
     p.add_argument("--path", required=True, help="directory in the repository holding the manifests")
     p.add_argument("--ref", default=None, help="branch (default: the configured branch)")
+    p.add_argument(
+        "--consume",
+        action="store_true",
+        help="remove each imported file from the branch afterwards (an ingestion directory such as raw/)",
+    )
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("serve", help="serve webhooks and the status API, and run queued syncs")
     p.add_argument("--poll-interval", type=float, default=1.0)

@@ -7,16 +7,18 @@ Objects the integration owns carry two labels so pruning never touches anything 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+import math
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from hh_reference.classify import classify_exception, classify_response
-from hh_reference.errors import IntegrationError, condition_error
+from hh_reference.errors import IntegrationError, condition_error, error_for
 from hh_reference.naming import KINDS, SERVED_VERSION
 from hh_reference.retry import call_with_retry
 from hh_reference.specs import ErrorCatalog
@@ -72,10 +74,13 @@ class Cluster:
         cfg.retries = 0  # retries follow the error catalog's policies, not urllib3's defaults
         api_client = client.ApiClient(cfg)
         self.api = client.CustomObjectsApi(api_client)
+        self._apis = client.ApisApi(api_client)
+        self._version = client.VersionApi(api_client)
         self.namespace = namespace
         self.catalog = catalog
         self._sleep = sleep
         self.timeout_s = timeout_s
+        self._units = threading.local()  # inside a retried unit, calls do not retry on their own
 
     def _call(self, operation_id: str, fn: Callable[[], Any], *, retry: bool = True) -> Any:
         """One API call, classified into a catalog code; retried per the catalog unless ``retry`` is
@@ -84,21 +89,35 @@ class Cluster:
         def attempt() -> Any:
             try:
                 return fn()
-            except ApiException as exc:
-                headers = dict(exc.headers or {})
-                coded = classify_response(
-                    "kubernetes", operation_id, exc.status, headers, exc.body or "", catalog=self.catalog
-                ) or condition_error(
-                    "kubernetes_unexpected_status", catalog=self.catalog, operation=operation_id, status=exc.status
-                )
-                raise coded from exc
-            except Urllib3Error as exc:
-                error = classify_exception("kubernetes", operation_id, exc, catalog=self.catalog)
-                if error is None:
-                    raise
-                raise error from exc
+            except (ApiException, Urllib3Error) as exc:
+                raise self._classified(operation_id, exc) from exc
 
-        return attempt() if not retry else self._retrying(attempt)
+        inside_unit: int = getattr(self._units, "depth", 0)
+        return attempt() if not retry or inside_unit else self._retrying(attempt)
+
+    def retrying(self, unit: Callable[[], Any]) -> Any:
+        """Run ``unit`` (several calls) under the catalog's retry policies; calls inside it do not
+        retry on their own, so a code is tried at most its max_attempts times."""
+
+        def once() -> Any:
+            self._units.depth = getattr(self._units, "depth", 0) + 1
+            try:
+                return unit()
+            finally:
+                self._units.depth -= 1
+
+        return self._retrying(once)
+
+    def _classified(self, operation_id: str, exc: ApiException | Urllib3Error) -> Exception:
+        """The catalog error for a failed call (the original exception when no entry recognises it)."""
+        if isinstance(exc, ApiException):
+            headers = dict(exc.headers or {})
+            return classify_response(
+                "kubernetes", operation_id, exc.status, headers, exc.body or "", catalog=self.catalog
+            ) or condition_error(
+                "kubernetes_unexpected_status", catalog=self.catalog, operation=operation_id, status=exc.status
+            )
+        return classify_exception("kubernetes", operation_id, exc, catalog=self.catalog) or exc
 
     def _retrying(self, unit: Callable[[], Any]) -> Any:
         kwargs: dict[str, Any] = {"catalog": self.catalog}
@@ -109,6 +128,43 @@ class Cluster:
     def _coords(self, kind: str) -> tuple[str, str, str]:
         info = KINDS[kind]
         return info.group, SERVED_VERSION, info.plural
+
+    def probe(self) -> None:
+        """The connection test: the API server answers ``GET /version`` (no Hedgehog CRD needed)."""
+        self._call("k8s.version", lambda: self._version.get_code(_request_timeout=self.timeout_s))
+
+    def check_served(self, kinds: Iterable[str]) -> None:
+        """Discovery before applying: every kind in ``kinds`` must be served at v1beta1.
+
+        A kind the group serves only at another version is HH-K8S-004 (the fabric was upgraded or
+        downgraded); a kind no version serves is HH-K8S-003 (its CRD is not installed). The error's
+        ``details["kinds"]`` names the kinds concerned."""
+        groups = self._call("k8s.discovery", lambda: self._apis.get_api_versions(_request_timeout=self.timeout_s))
+        versions = {g.name: [v.version for v in g.versions] for g in groups.groups or []}
+        served: dict[tuple[str, str], set[str]] = {}
+
+        def plurals(group: str, version: str) -> set[str]:
+            if (group, version) not in served:
+                listed = self._call(
+                    "k8s.discovery",
+                    lambda: self.api.get_api_resources(group, version, _request_timeout=self.timeout_s),
+                )
+                served[(group, version)] = {r.name for r in listed.resources or []}
+            return served[(group, version)]
+
+        unserved: dict[str, list[str]] = {"HH-K8S-004": [], "HH-K8S-003": []}
+        for kind in sorted(set(kinds)):
+            info = KINDS[kind]
+            available = versions.get(info.group, [])
+            if SERVED_VERSION in available and info.plural in plurals(info.group, SERVED_VERSION):
+                continue
+            elsewhere = [v for v in available if v != SERVED_VERSION and info.plural in plurals(info.group, v)]
+            unserved["HH-K8S-004" if elsewhere else "HH-K8S-003"].append(kind)
+        for code, missing in unserved.items():
+            if missing:
+                error = error_for(self.catalog.entry(code), kinds=", ".join(missing))
+                error.details["kinds"] = missing
+                raise error
 
     def list_managed(self, fabric: str) -> dict[str, dict[str, Any]]:
         """Every object of every Hedgehog kind this integration manages for ``fabric``."""
@@ -121,6 +177,42 @@ class Cluster:
                 item.setdefault("kind", kind)
                 found[object_key(item)] = item
         return found
+
+    def list_kind(self, kind: str, fabric: str) -> tuple[list[dict[str, Any]], str]:
+        """The managed objects of one kind for ``fabric`` and the list's resourceVersion (to watch from)."""
+        group, version, plural = self._coords(kind)
+        listed = self._list(group, version, plural, f"{MANAGED_BY}={MANAGER},{FABRIC_LABEL}={fabric}")
+        items = [{**item, "kind": item.get("kind") or kind} for item in listed.get("items", [])]
+        return items, str(listed.get("metadata", {}).get("resourceVersion", ""))
+
+    def watch(self, kind: str, fabric: str, since: str, timeout_s: float) -> Iterator[dict[str, Any]]:
+        """The managed objects of one kind as the cluster reports their changes after resourceVersion
+        ``since``, for at most ``timeout_s``. An expired resourceVersion (410) is HH-K8S-007; the
+        caller re-lists and watches again under that code's retry policy."""
+        group, version, plural = self._coords(kind)
+        operation_id = f"k8s.{plural}.watch"
+        watcher = watch.Watch()  # type: ignore[no-untyped-call]
+        stream = watcher.stream(  # type: ignore[no-untyped-call]
+            self.api.list_namespaced_custom_object,
+            group,
+            version,
+            self.namespace,
+            plural,
+            label_selector=f"{MANAGED_BY}={MANAGER},{FABRIC_LABEL}={fabric}",
+            resource_version=since,
+            timeout_seconds=max(1, math.ceil(timeout_s)),
+            _request_timeout=(self.timeout_s, timeout_s + self.timeout_s),
+        )
+        try:
+            for event in stream:
+                if event.get("type") in ("ADDED", "MODIFIED") and isinstance(event.get("object"), dict):
+                    obj: dict[str, Any] = event["object"]
+                    yield {**obj, "kind": obj.get("kind") or kind}
+        except (ApiException, Urllib3Error) as exc:
+            raise self._classified(operation_id, exc) from exc
+        finally:
+            watcher.stop()  # type: ignore[no-untyped-call]
+            stream.close()
 
     def _list(self, group: str, version: str, plural: str, selector: str) -> dict[str, Any]:
         listed: dict[str, Any] = self._call(
@@ -167,15 +259,21 @@ class Cluster:
             {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(key)
             if on_step:
                 on_step("apply", key)
+        deleted = self.prune(fabric, wanted, on_step=on_step) if prune else ()
+        return ApplyResult(tuple(created), tuple(updated), tuple(unchanged), deleted)
+
+    def prune(
+        self, fabric: str, wanted: set[str], *, on_step: Callable[[str, str], None] | None = None
+    ) -> tuple[str, ...]:
+        """Delete the objects managed for ``fabric`` whose ``Kind/name`` is not in ``wanted``."""
         deleted: list[str] = []
-        if prune:
-            for key, live in sorted(self.list_managed(fabric).items()):
-                if key not in wanted:
-                    self.delete(live["kind"], live["metadata"]["name"])
-                    deleted.append(key)
-                    if on_step:
-                        on_step("prune", key)
-        return ApplyResult(tuple(created), tuple(updated), tuple(unchanged), tuple(deleted))
+        for key, live in sorted(self.list_managed(fabric).items()):
+            if key not in wanted:
+                self.delete(live["kind"], live["metadata"]["name"])
+                deleted.append(key)
+                if on_step:
+                    on_step("prune", key)
+        return tuple(deleted)
 
     def _desired(self, fabric: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         body = json.loads(json.dumps(obj))
@@ -193,6 +291,15 @@ class Cluster:
 
         def attempt() -> str:
             live = self.get(kind, name, retry=False)
+            try:
+                return write(live)
+            except IntegrationError as error:
+                # the object the cluster refused, and whether it exists there (resource-level outcome)
+                error.details.setdefault("object", f"{kind}/{name}")
+                error.details.setdefault("absent", live is None)
+                raise
+
+        def write(live: dict[str, Any] | None) -> str:
             if live is None:
                 self._call(
                     f"k8s.{plural}.create",

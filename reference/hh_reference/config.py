@@ -38,6 +38,10 @@ class Config:
     github_repo: str = ""
     github_branch: str = "main"
     gitops_mode: str = "pull_request"
+    # pull-request mode: merge the sync pull request once GitHub reports it mergeable and every
+    # required check (comma-separated status contexts; none = every reported status) succeeded
+    auto_merge: bool = False
+    required_checks: str = ""
     gitops_path: str = "fabrics"
     kubeconfig: Path | None = None
     kube_context: str | None = None
@@ -77,6 +81,13 @@ def _coerce(name: str, raw: Any, where: str) -> Any:
         if name == "listen_port" and not 0 <= value <= 65535:
             raise ConfigError(f"{where}: '{name}' must be 0..65535, got {value}")
         return value
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"{where}: '{name}' must be true or false, got {raw!r}")
+        return text in ("true", "1", "yes")
     if kind == "float":
         try:
             value_f = float(raw)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from hh_reference.errors import IntegrationError, raise_condition
 from hh_reference.http import ApiClient
+
+STATUS_CONTEXT = "hedgehog/sync"  # the status context of the integration itself (contracts/github/statuses.yaml)
 
 SYNC_TRAILER = "Hedgehog-Sync-Digest"
 
@@ -118,20 +120,25 @@ class GitOps:
         *,
         branch: str | None = None,
         base_branch: str | None = None,
+        rebase: bool = False,
     ) -> CommitResult:
         """Make ``prefix`` on ``branch`` hold exactly ``desired`` with at most one new commit.
 
         ``base_branch`` (default: ``branch``) is where the change starts when ``branch`` does
         not exist yet (a pull-request branch). A branch that moved under us (HH-GIT-006) is
         handled by re-reading the head and rebuilding the change on top of it, under the
-        catalog's retry policy for that code; the other writer's commit stays in history."""
+        catalog's retry policy for that code; the other writer's commit stays in history.
+
+        ``rebase`` (a sync branch whose pull request conflicts, HH-GIT-009): build the change on
+        ``base_branch``'s head and move ``branch`` there even if that is not a fast-forward. Only
+        the integration's own sync branch is ever rebased."""
         target = branch or self.ref.branch
         digest = tree_digest(desired)
         seen_base: list[str] = []
 
         def attempt() -> CommitResult:
             exists = target == (base_branch or target) or self.branch_exists(target)
-            base_sha = self.head(target if exists else base_branch)
+            base_sha = self.head(base_branch if rebase or not exists else target)
             if seen_base and seen_base[-1] != base_sha:
                 self.step_hook(
                     "rebase", {"branch": target, "from": seen_base[-1], "onto": base_sha, "code": "HH-GIT-007"}
@@ -140,7 +147,7 @@ class GitOps:
             current = self.files_at(base_sha, prefix)
             changed = tuple(sorted(p for p, c in desired.items() if current.get(p) != git_blob_sha(c)))
             deleted = tuple(sorted(p for p in current if p not in desired))
-            if not changed and not deleted:
+            if not changed and not deleted and not rebase:
                 if not exists:
                     self._create_ref(target, base_sha)
                 return CommitResult(None, target, base_sha, (), ())
@@ -148,7 +155,7 @@ class GitOps:
                 base_sha, desired, changed, deleted, f"{message}\n\n{SYNC_TRAILER}: {digest}"
             )
             if exists:
-                self._update_ref(target, commit_sha)
+                self._update_ref(target, commit_sha, force=rebase)
             else:
                 self._create_ref(target, commit_sha)
             self.step_hook("update_ref", {"branch": target, "commit": commit_sha})
@@ -195,12 +202,12 @@ class GitOps:
         sha: str = commit["sha"]
         return sha
 
-    def _update_ref(self, branch: str, sha: str) -> None:
+    def _update_ref(self, branch: str, sha: str, *, force: bool = False) -> None:
         self.api.call(
             "github.git.update_ref",
             "PATCH",
             f"{self.ref.base}/git/refs/heads/{quote(branch)}",
-            json={"sha": sha, "force": False},
+            json={"sha": sha, "force": force},
             retry=False,  # a 422 non-fast-forward is retried by commit_files after re-reading the head
         )
 
@@ -232,6 +239,57 @@ class GitOps:
             json={"title": title, "head": head, "base": self.ref.branch, "body": body},
         )
         return created
+
+    def remove_file(self, path: str, imported_sha: str, message: str) -> bool:
+        """Delete ``path`` from the target branch if its blob is still ``imported_sha``; False (the
+        file is kept) when it changed since it was read. A delete refused because the file changed
+        meanwhile (409, HH-GIT-005) re-reads the file and tries again under the catalog's policy."""
+        url = f"{self.ref.base}/contents/{quote(path)}"
+
+        def attempt() -> bool:
+            current = self.api.json("github.contents.get", "GET", url, params={"ref": self.ref.branch})
+            if str(current.get("sha")) != imported_sha:
+                return False
+            body = {"message": message, "sha": imported_sha, "branch": self.ref.branch}
+            self.api.json("github.contents.delete", "DELETE", url, json=body)
+            return True
+
+        removed: bool = self.api.retrying(attempt)
+        return removed
+
+    def check_states(self, sha: str, required: Sequence[str]) -> dict[str, str]:
+        """The latest state (success, failure, error, pending) of each status context on ``sha``:
+        of the ``required`` contexts ("missing" for one not reported yet), or of every reported
+        context when ``required`` is empty. The integration's own context is not a check."""
+        latest: dict[str, str] = {}
+        page = 1
+        while True:
+            batch = self.api.json(
+                "github.statuses.list",
+                "GET",
+                f"{self.ref.base}/commits/{sha}/statuses",
+                params={"per_page": 100, "page": page},
+            )
+            for status in batch:  # newest first: the first state seen per context is the latest
+                latest.setdefault(str(status["context"]), str(status["state"]))
+            if len(batch) < 100:
+                break
+            page += 1
+        latest.pop(STATUS_CONTEXT, None)
+        if not required:
+            return latest
+        return {context: latest.get(context, "missing") for context in required}
+
+    def merge_pull_request(self, number: int, head_sha: str) -> str:
+        """Merge pull request ``number`` pinned to ``head_sha`` (GitHub answers 409 if the head moved);
+        returns the merge commit sha. 405/409 are HH-GIT-008."""
+        merged = self.api.json(
+            "github.pulls.merge",
+            "PUT",
+            f"{self.ref.base}/pulls/{number}/merge",
+            json={"sha": head_sha, "merge_method": "merge"},
+        )
+        return str(merged["sha"])
 
     def get_pull_request(self, number: int) -> dict[str, Any]:
         pr: dict[str, Any] = self.api.json("github.pulls.get", "GET", f"{self.ref.base}/pulls/{number}")

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
+from hh_reference.contracts import validators
 from hh_reference.errors import condition_error
 from hh_reference.manifests import load_all
 from hh_reference.naming import KINDS, SERVED_VERSION, dns_label
@@ -68,20 +68,11 @@ class ImportReport:
         return not self.problems
 
 
-def _validators(spec_root: Path) -> dict[str, jsonschema.protocols.Validator]:
-    """kind -> a validator for the Kubernetes contract schema of that kind."""
-    out: dict[str, jsonschema.protocols.Validator] = {}
-    for path in sorted((spec_root / "contracts" / "kubernetes").glob("*.yaml")):
-        for resource in yaml.safe_load(path.read_text(encoding="utf-8")).get("resources", []):
-            out[resource["kind"]] = jsonschema.Draft202012Validator(resource["schema"])
-    return out
-
-
 def load_manifests(
     root: Path, spec_root: Path | None = None
 ) -> tuple[list[tuple[str, dict[str, Any]]], list[ImportProblem]]:
     """Every object under ``root`` (one or many per ``.yaml``/``.yml`` file) with its file, and the problems."""
-    validators = _validators(spec_root or default_spec_root())
+    compiled = validators(spec_root or default_spec_root())
     objects: list[tuple[str, dict[str, Any]]] = []
     problems: list[ImportProblem] = []
 
@@ -116,7 +107,7 @@ def load_manifests(
                 condition = "import_api_version_retired" if version != SERVED_VERSION else "import_kind_unknown"
                 problem(where, condition, apiVersion=api_version, served=KINDS[kind].api_version)
                 continue
-            errors = sorted(validators[kind].iter_errors(doc), key=lambda e: list(e.absolute_path))
+            errors = sorted(compiled[kind].iter_errors(doc), key=lambda e: list(e.absolute_path))
             if errors:
                 first = errors[0]
                 pointer = "/".join(str(p) for p in first.absolute_path)

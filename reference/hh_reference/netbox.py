@@ -159,7 +159,12 @@ class NetBox:
         raise FabricNotFound(f"NetBox has no site '{slug}' tagged {TAG_FABRIC}; fabrics there: {known}")
 
     def read_fabric(self, slug: str) -> FabricSnapshot:
-        """Everything the mappings read for the fabric site ``slug``."""
+        """Everything the mappings read for the fabric site ``slug``, as one unit: a retryable failure
+        of any call restarts the whole read (per the catalog's policy), so the snapshot is one pass."""
+        snapshot: FabricSnapshot = self.client.retrying(lambda: self._read_fabric(slug))
+        return snapshot
+
+    def _read_fabric(self, slug: str) -> FabricSnapshot:
         site = self.fabric(slug)
         devices = [self._device(raw) for raw in self.list_all("dcim.devices", site_id=site.id)]
         type_ids = {d.device_type_id for d in devices}
@@ -197,6 +202,9 @@ class NetBox:
             if device.role == ROLE_SWITCH
             for raw in self.list_all("ipam.ip_addresses", device_id=device.id)
         ]
+        # The lists above are read one after the other; a site deleted meanwhile leaves a partial
+        # snapshot whose render would prune the fabric. Read the site last: a 404 is HH-NB-003.
+        self.client.json("netbox.dcim.sites.get", "GET", f"{PATHS['dcim.sites']}{site.id}/")
         return FabricSnapshot(
             site=site,
             devices=tuple(sorted(devices, key=lambda d: d.id)),

@@ -53,8 +53,10 @@ class DriftChecker:
             for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), obs):
                 self.store.fire("resource_drift", entity, trigger, code=codes.get((kind, name)), dest=dest)
             lifecycle = self.store.state("resource_lifecycle", entity)
-            if lifecycle == "synced" and obs.actual_present and not obs.spec_equal:
-                self.store.fire("resource_lifecycle", entity, "drift_detected", code="HH-SYNC-002")
+            if lifecycle == "synced" and obs.desired_present and not obs.spec_equal:
+                # changed in the cluster (HH-SYNC-002) or deleted from it (HH-SYNC-003)
+                code = "HH-SYNC-002" if obs.actual_present else "HH-SYNC-003"
+                self.store.fire("resource_lifecycle", entity, "drift_detected", code=code)
             elif lifecycle == "drifted" and obs.spec_equal:
                 self.store.fire("resource_lifecycle", entity, "drift_reverted")
         self._fabric_level(fabric, drifts)

@@ -70,6 +70,12 @@ def _schemas(registry: StateMachineRegistry) -> dict[str, Any]:
                     },
                 ),
                 "last_sync_commit": nullable,
+                "pull_requests": {
+                    "description": "The fabric's sync pull requests by number (pull-request mode).",
+                    "type": "object",
+                    "propertyNames": {"pattern": "^[1-9][0-9]*$"},
+                    "additionalProperties": _machine_state(registry, "pull_request"),
+                },
             },
         ),
         "FabricList": _obj(["fabrics"], {"fabrics": {"type": "array", "items": _ref("Fabric")}}),

@@ -82,6 +82,9 @@ def build(config: Config) -> Services:
         gitops_path=config.gitops_path,
         default_mode=config.gitops_mode,
         ready_timeout_s=config.ready_timeout_s,
+        spec_root=config.spec_root,
+        auto_merge=config.auto_merge,
+        required_checks=[c.strip() for c in config.required_checks.split(",") if c.strip()],
     )
     drift = DriftChecker(netbox=netbox, gitops=gitops, cluster=cluster, store=store, gitops_path=config.gitops_path)
     return Services(config, catalog, store, netbox, gitops, cluster, syncer, drift)

@@ -13,26 +13,31 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hh_reference.cluster import Cluster, object_key, ready_state
+from hh_reference.contracts import first_violation
+from hh_reference.drift import Observation, drift_triggers
 from hh_reference.errors import IntegrationError, condition_error, raise_condition
 from hh_reference.gitops import GitOps, git_blob_sha, tree_digest
 from hh_reference.manifests import to_files
-from hh_reference.naming import KINDS
+from hh_reference.naming import KINDS, manifest_path
 from hh_reference.netbox import NetBox
 from hh_reference.render import render_fabric
 from hh_reference.setup import check_setup
 from hh_reference.snapshot import Site
+from hh_reference.specs import default_spec_root
 from hh_reference.store import Store, connection_key, pull_request_key, resource_key
 
 log = logging.getLogger(__name__)
 
 SYNC_BRANCH_PREFIX = "hh-sync/"
+NETBOX_SYNC_STATUS = "netbox_sync_status"  # kv: the hh_sync_status this integration last wrote to NetBox
+_PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a new head sends back to open
 CRASH_ENV = "REFERENCE_CRASH_AFTER"
-READY_POLL_S = 0.2
 
 
 @dataclass
@@ -75,6 +80,9 @@ class Syncer:
         ready_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        spec_root: Path | None = None,
+        auto_merge: bool = False,
+        required_checks: Sequence[str] = (),
     ) -> None:
         self.netbox = netbox
         self.gitops = gitops
@@ -85,6 +93,10 @@ class Syncer:
         self.ready_timeout_s = ready_timeout_s
         self.clock = clock
         self.sleep = sleep
+        self.spec_root = spec_root or default_spec_root()
+        self.auto_merge = auto_merge
+        self.required_checks = tuple(required_checks)
+        self._rendered: list[dict[str, Any]] = []  # the objects of the run in progress
 
     # -- transitions, mirrored to NetBox ----------------------------------------------------------
     def _fire(
@@ -139,20 +151,13 @@ class Syncer:
         outcome = SyncOutcome(fabric, sync_id, "syncing", resumed=resumed)
         state = self.store.state("fabric_sync", fabric)
         if state == "awaiting_merge":
-            merged = self._check_pull_request(fabric, site_id)
-            if merged is None:
-                outcome.state = "awaiting_merge"
+            if not self._pull_request_settled(fabric, site_id, outcome):
                 return outcome
-            if not merged:
-                self._fire(fabric, "fabric_sync", fabric, "pr_closed", code="HH-GIT-010", site_id=site_id)
-                self.netbox.update_site_status(site_id, {"hh_sync_status": "out_of_sync"})
-                outcome.state = "out_of_sync"
-                return outcome
-            self._fire(fabric, "fabric_sync", fabric, "pr_merged", site_id=site_id)
         elif resumed:
             self.store.raise_alert(fabric, "HH-SYNC-001", "warning", condition_error("sync_interrupted").message)
             self._fire(fabric, "fabric_sync", fabric, "resume_after_crash", code="HH-SYNC-001", site_id=site_id)
         else:
+            self._check_status_field(fabric, site)
             if _choice(site.custom_fields.get("hh_fabric_status")) != "active":
                 raise_condition(
                     "transition_not_in_machine",
@@ -166,12 +171,14 @@ class Syncer:
         # Connections are tested inside the run, so a failure here ends it in error like any other.
         self._test_connections(fabric, site_id)
         check_setup(self.netbox)  # HH-NB-004 when NetBox lacks the integration's custom fields
-        self.netbox.update_site_status(site_id, {"hh_sync_status": "syncing"})
+        self._write_status(fabric, site_id, {"hh_sync_status": "syncing"})
         self._step(sync_id, "begin_sync", {"resumed": resumed})
 
         snapshot = self.netbox.read_fabric(fabric)
         self._step(sync_id, "read_intent", {})
         objects = render_fabric(snapshot)
+        self._check_contracts(fabric, objects)
+        self._rendered = objects
         files = to_files(self.prefix, fabric, objects)
         digest = tree_digest(files)
         self._commit_resources(fabric, objects)
@@ -179,19 +186,25 @@ class Syncer:
 
         mode = _choice(site.custom_fields.get("hh_gitops_mode")) or self.default_mode
         commit = self._write_git(fabric, sync_id, files, digest=digest, mode=mode, site_id=site_id, outcome=outcome)
-        if outcome.state == "awaiting_merge":
+        if outcome.state in ("awaiting_merge", "out_of_sync"):
             return outcome
         outcome.commit = commit
 
+        self.cluster.check_served(o["kind"] for o in objects)
         applied = self.cluster.apply(
             fabric, objects, prune=False, on_step=lambda step, key: crash_point("apply_object")
         )
         for key in applied.created + applied.updated + applied.unchanged:
             self._resource(fabric, key, "apply")
+        for key in applied.created:
+            self._drift_absent(fabric, key)
+            entity = self._entity(fabric, key)
+            if self.store.state("resource_drift", entity) == "desired_only":
+                self.store.fire("resource_drift", entity, "create_accepted")
         outcome.applied = {"created": list(applied.created), "updated": list(applied.updated)}
         self._step(sync_id, "apply", outcome.applied)
 
-        pruned = self.cluster.apply(fabric, objects, prune=True).deleted
+        pruned = self.cluster.prune(fabric, {object_key(o) for o in objects})
         for key in pruned:
             kind, name = key.split("/", 1)
             entity = resource_key(fabric, KINDS[kind].plural, name)
@@ -209,8 +222,8 @@ class Syncer:
         head = commit or self.gitops.head()
         self.store.set_value(fabric, "last_sync_commit", head)
         self.store.set_value(fabric, "last_rendered_digest", digest)
-        self.netbox.update_site_status(
-            site_id, {"hh_sync_status": "in_sync", "hh_last_sync_commit": head, "hh_sync_error": None}
+        self._write_status(
+            fabric, site_id, {"hh_sync_status": "in_sync", "hh_last_sync_commit": head, "hh_sync_error": None}
         )
         crash_point("write_status_field")  # between the status field and the journal of the step
         self._step(sync_id, "write_status", {"commit": head})
@@ -219,7 +232,7 @@ class Syncer:
 
     # -- steps -------------------------------------------------------------------------------------
     def _test_connections(self, fabric: str, site_id: int) -> None:
-        for endpoint, probe in (("git", self.gitops.head), ("kubernetes", lambda: self.cluster.list_managed(fabric))):
+        for endpoint, probe in (("git", self.gitops.head), ("kubernetes", self.cluster.probe)):
             entity = connection_key(fabric, endpoint)
             if self.store.state("connection_status", entity) == "unknown":
                 self._fire(fabric, "connection_status", entity, "configure", site_id=site_id)
@@ -234,6 +247,64 @@ class Syncer:
             self.store.fire("connection_status", entity, "test_passed")
             field_name = "hh_git_connection_status" if endpoint == "git" else "hh_cluster_connection_status"
             self.netbox.update_site_status(site_id, {field_name: "connected"})
+
+    def _check_status_field(self, fabric: str, site: Site) -> None:
+        """NetBox's hh_sync_status is written by this integration only. A value that is neither the
+        recorded state nor the last value this integration wrote there (NetBox may have missed
+        later writes while it failed) was set by hand: HH-STATE-001, refused. The run ends there,
+        and its failure writes the recorded state back to NetBox."""
+        shown = _choice(site.custom_fields.get("hh_sync_status"))
+        recorded = self.store.state("fabric_sync", fabric)
+        last_written = self.store.get_value(fabric, NETBOX_SYNC_STATUS)
+        if shown is None or last_written is None or shown in (recorded, last_written):
+            return
+        raise_condition(
+            "transition_not_in_machine",
+            machine="fabric_sync",
+            entity=fabric,
+            state=recorded,
+            requested=shown,
+            source="NetBox custom field hh_sync_status",
+        )
+
+    def _write_status(self, fabric: str, site_id: int, fields: dict[str, Any]) -> None:
+        """Write status custom fields to the fabric's site, remembering the hh_sync_status written."""
+        self.netbox.update_site_status(site_id, fields)
+        if "hh_sync_status" in fields:
+            self.store.set_value(fabric, NETBOX_SYNC_STATUS, str(fields["hh_sync_status"]))
+
+    def _check_contracts(self, fabric: str, objects: list[dict[str, Any]]) -> None:
+        """The guard render_valid: every rendered manifest validates against its Kubernetes contract
+        (HH-VAL-011 otherwise; nothing is committed or applied)."""
+        for obj in objects:
+            violation = first_violation(self.spec_root, obj)
+            if violation is not None:
+                raise_condition(
+                    "manifest_contract_invalid",
+                    file=manifest_path(self.prefix, fabric, obj["kind"], obj["metadata"]["name"]),
+                    field=violation[0],
+                    reason=violation[1],
+                )
+
+    def _entity(self, fabric: str, key: str) -> str:
+        kind, name = key.split("/", 1)
+        return resource_key(fabric, KINDS[kind].plural, name)
+
+    def _drift_absent(self, fabric: str, key: str) -> None:
+        """resource_drift of an object in the branch but not in the cluster: desired_only."""
+        entity = self._entity(fabric, key)
+        self.store.ensure("resource_drift", entity)
+        absent = Observation(desired_present=True, actual_present=False, spec_equal=False)
+        for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), absent):
+            self.store.fire("resource_drift", entity, trigger, dest=dest)
+
+    def _drift_settled(self, entity: str) -> None:
+        """resource_drift of an object our apply made equal to the branch and that is Ready: in_sync."""
+        self.store.ensure("resource_drift", entity)
+        state = self.store.state("resource_drift", entity)
+        step = {"creation_pending": "create_observed", "spec_drift": "patch_applied", "unobserved": "observe"}
+        if state in step:
+            self.store.fire("resource_drift", entity, step[state], dest="in_sync")
 
     def _commit_resources(self, fabric: str, objects: list[dict[str, Any]]) -> None:
         for obj in objects:
@@ -278,54 +349,150 @@ class Syncer:
         pr = self.gitops.open_pull_request(branch, message, f"Rendered from NetBox.\n\nDigest: {digest}")
         number = int(pr["number"])
         entity = pull_request_key(fabric, number)
-        if self.store.state("pull_request", entity) == "none":
+        pr_state = self.store.state("pull_request", entity)
+        if pr_state == "none":
             self._fire(fabric, "pull_request", entity, "create", site_id=site_id)
+        elif result.commit_sha is not None and pr_state in _PR_CHECKED:
+            self._fire(fabric, "pull_request", entity, "head_updated", site_id=site_id)
         self.store.set_value(fabric, "pull_request", str(number))
+        self.store.set_value(fabric, "pull_request_head", str(pr["head"]["sha"]))
         self._fire(fabric, "fabric_sync", fabric, "pr_opened", site_id=site_id)
-        self.netbox.update_site_status(site_id, {"hh_sync_status": "awaiting_merge", "hh_pull_request": number})
+        self._write_status(fabric, site_id, {"hh_sync_status": "awaiting_merge", "hh_pull_request": number})
         self._step(sync_id, "open_pull_request", {"number": number})
-        outcome.state = "awaiting_merge"
         outcome.pull_request = number
-        return result.commit_sha
+        # GitHub may already know the mergeability and checks (or auto-merge may merge right away)
+        if not self._pull_request_settled(fabric, site_id, outcome):
+            return result.commit_sha
+        return None  # merged: the target branch now holds the render; the run goes on to apply
+
+    def _pull_request_settled(self, fabric: str, site_id: int, outcome: SyncOutcome) -> bool:
+        """Advance the sync pull request; True when it was merged (the fabric goes back to syncing),
+        False when the run ends here (still awaiting the merge, or closed without merge)."""
+        merged = self._check_pull_request(fabric, site_id)
+        if merged is None:
+            outcome.state = "awaiting_merge"
+            return False
+        if not merged:
+            self._fire(fabric, "fabric_sync", fabric, "pr_closed", code="HH-GIT-010", site_id=site_id)
+            error = condition_error(
+                "pull_request_closed_unmerged", pull_request=self.store.get_value(fabric, "pull_request")
+            )
+            self.store.raise_alert(fabric, error.code, self.store.catalog.entry(error.code).alert_severity or "warning",
+                                   error.message)  # fmt: skip
+            log.warning("%s", error.message)
+            self._write_status(fabric, site_id, {"hh_sync_status": "out_of_sync", "hh_sync_error": error.code})
+            outcome.state, outcome.code = "out_of_sync", error.code
+            return False
+        self._fire(fabric, "fabric_sync", fabric, "pr_merged", site_id=site_id)
+        return True
 
     def _check_pull_request(self, fabric: str, site_id: int) -> bool | None:
-        """True merged, False closed unmerged, None still open."""
+        """Take the sync pull request through its machine as far as GitHub's answers allow: True
+        merged, False closed unmerged, None still open. A conflict (HH-GIT-009), a failed required
+        check (HH-GIT-011) or a refused merge (HH-GIT-008) raises; the failure takes its transitions."""
         number = int(self.store.get_value(fabric, "pull_request") or 0)
-        pr = self.gitops.get_pull_request(number)
         entity = pull_request_key(fabric, number)
+        pr = self.gitops.get_pull_request(number)
+        state = self.store.state("pull_request", entity)
+        if state == "conflicted" and pr.get("state") == "open":
+            self._rebase_pull_request(fabric, pr)
+            self._fire(fabric, "pull_request", entity, "rebase", site_id=site_id)
+            pr, state = self.gitops.get_pull_request(number), "open"
         if pr.get("merged"):
+            if state == "conflicted":  # resolved by hand: its head was updated, then merged
+                self._fire(fabric, "pull_request", entity, "rebase", site_id=site_id)
             if self.store.state("pull_request", entity) not in ("merged", "closed"):
                 self._fire(fabric, "pull_request", entity, "merged_externally", site_id=site_id)
             return True
         if pr.get("state") == "closed":
-            if self.store.state("pull_request", entity) not in ("merged", "closed"):
+            if state not in ("merged", "closed"):
                 self._fire(fabric, "pull_request", entity, "close", code="HH-GIT-010", site_id=site_id)
             return False
+        head = str(pr["head"]["sha"])
+        if state in _PR_CHECKED and head != self.store.get_value(fabric, "pull_request_head"):
+            state = self._fire(fabric, "pull_request", entity, "head_updated", site_id=site_id)
+        self.store.set_value(fabric, "pull_request_head", head)
+        if state == "open":
+            if pr.get("mergeable") is None:
+                return None  # GitHub is still computing it
+            if pr.get("mergeable") is False:
+                raise_condition(
+                    "pull_request_conflicted", pull_request=number, mergeable_state=pr.get("mergeable_state")
+                )
+            state = self._fire(
+                fabric, "pull_request", entity, "mergeability_known", dest="checks_pending", site_id=site_id
+            )
+        if state == "checks_pending":
+            checks = self.gitops.check_states(head, self.required_checks)
+            failed = sorted(c for c, s in checks.items() if s in ("failure", "error"))
+            if failed:
+                raise_condition("required_status_failed", pull_request=number, checks=", ".join(failed))
+            if any(s not in ("success",) for s in checks.values()):
+                return None  # pending, or a required check not reported yet
+            state = self._fire(fabric, "pull_request", entity, "checks_passed", site_id=site_id)
+        if state == "mergeable" and self.auto_merge:
+            self.gitops.merge_pull_request(number, head)
+            self._fire(fabric, "pull_request", entity, "merge", site_id=site_id)
+            return True
         return None
 
+    def _rebase_pull_request(self, fabric: str, pr: dict[str, Any]) -> None:
+        """Rebuild the sync branch's change on the target branch head (HH-GIT-009's remedy)."""
+        prefix = f"{self.prefix}/{fabric}"
+        files = self.gitops.read_files(str(pr["head"]["sha"]), prefix)
+        branch = str(pr["head"]["ref"])
+        message = f"Sync fabric {fabric} from NetBox (rebased onto {self.gitops.ref.branch})"
+        result = self.gitops.commit_files(
+            prefix, files, message, branch=branch, base_branch=self.gitops.ref.branch, rebase=True
+        )
+        log.info("rebased %s onto %s: %s", branch, self.gitops.ref.branch, result.commit_sha)
+
     def _wait_ready(self, fabric: str, objects: list[dict[str, Any]]) -> None:
+        """Wait until every object reports Ready=True: list each kind, then watch the kinds that have
+        objects still waiting from the list's resourceVersion (no polling). An expired watch (410,
+        HH-K8S-007) re-lists and watches again under its retry policy; objects still waiting at the
+        deadline are HH-K8S-005."""
         wanted = {object_key(o) for o in objects}
         deadline = self.clock() + self.ready_timeout_s
-        while True:
-            live = self.cluster.list_managed(fabric)
-            states = {key: ready_state(live[key]) if key in live else "missing" for key in wanted}
-            for key, state in states.items():
-                if state == "live":
-                    kind, name = key.split("/", 1)
-                    entity = resource_key(fabric, KINDS[kind].plural, name)
-                    if self.store.state("resource_lifecycle", entity) == "pending":
-                        self.store.fire("resource_lifecycle", entity, "became_ready")
-            waiting = sorted(k for k, s in states.items() if s != "live")
-            if not waiting:
-                return
-            if self.clock() >= deadline:
-                for key in waiting:
-                    kind, name = key.split("/", 1)
-                    entity = resource_key(fabric, KINDS[kind].plural, name)
-                    if self.store.state("resource_lifecycle", entity) == "pending":
-                        self.store.fire("resource_lifecycle", entity, "ready_timeout", code="HH-K8S-005")
-                raise_condition("ready_timeout", objects=", ".join(waiting[:5]), waiting=len(waiting))
-            self.sleep(READY_POLL_S)
+
+        def observe(key: str, state: str, states: dict[str, str]) -> None:
+            states[key] = state
+            if state == "live":
+                entity = self._entity(fabric, key)
+                if self.store.state("resource_lifecycle", entity) == "pending":
+                    self.store.fire("resource_lifecycle", entity, "became_ready")
+                self._drift_settled(entity)
+
+        def unit() -> list[str]:
+            states = dict.fromkeys(wanted, "missing")
+            versions: dict[str, str] = {}
+            for kind in sorted({key.split("/", 1)[0] for key in wanted}):
+                items, versions[kind] = self.cluster.list_kind(kind, fabric)
+                for item in items:
+                    if object_key(item) in wanted:
+                        observe(object_key(item), ready_state(item), states)
+            for kind, since in versions.items():
+                waiting = {k for k, s in states.items() if s != "live" and k.split("/", 1)[0] == kind}
+                remaining = deadline - self.clock()
+                if not waiting or remaining <= 0:
+                    continue
+                for obj in self.cluster.watch(kind, fabric, since, remaining):
+                    if object_key(obj) in waiting:
+                        observe(object_key(obj), ready_state(obj), states)
+                        if states[object_key(obj)] == "live":
+                            waiting.discard(object_key(obj))
+                    if not waiting or self.clock() >= deadline:
+                        break
+            return sorted(k for k, s in states.items() if s != "live")
+
+        waiting: list[str] = self.cluster.retrying(unit)
+        if not waiting:
+            return
+        for key in waiting:
+            entity = self._entity(fabric, key)
+            if self.store.state("resource_lifecycle", entity) == "pending":
+                self.store.fire("resource_lifecycle", entity, "ready_timeout", code="HH-K8S-005")
+        raise_condition("ready_timeout", objects=", ".join(waiting[:5]), waiting=len(waiting))
 
     def _fail(self, fabric: str, sync_id: str, site_id: int | None, error: IntegrationError) -> None:
         """End the run as the catalog entry of ``error.code`` says: take each of its transitions that
@@ -336,7 +503,10 @@ class Syncer:
         catalog = self.store.catalog
         entry = catalog.entry(error.code) if catalog.has(error.code) else None
         for effect in entry.transitions if entry else ():
-            for entity in self._entities(fabric, effect.machine, entry.boundary if entry else ""):
+            if effect.machine == "resource_drift" and effect.trigger == "create_rejected":
+                for key in self._failed_objects(fabric, error, absent_only=True):
+                    self._drift_absent(fabric, key)
+            for entity in self._entities(fabric, effect.machine, entry.boundary if entry else "", error):
                 state = self.store.state(effect.machine, entity)
                 if self.store.registry.allowed(effect.machine, state, effect.trigger, effect.to) is None:
                     continue  # e.g. connection_lost applies only to a connection that was connected
@@ -346,14 +516,25 @@ class Syncer:
         if site_id is None:
             return
         try:
-            self.netbox.update_site_status(
-                site_id, {"hh_sync_status": self.store.state("fabric_sync", fabric), "hh_sync_error": error.code}
+            self._write_status(
+                fabric,
+                site_id,
+                {"hh_sync_status": self.store.state("fabric_sync", fabric), "hh_sync_error": error.code},
             )
             self.netbox.journal("dcim.site", site_id, "danger", error.message)
         except IntegrationError as report_error:
             log.error("could not write the failure of %s to NetBox: %s", fabric, report_error.message)
 
-    def _entities(self, fabric: str, machine: str, boundary: str) -> list[str]:
+    def _failed_objects(self, fabric: str, error: IntegrationError, *, absent_only: bool = False) -> list[str]:
+        """``Kind/name`` of the rendered objects a failure names: the object the cluster refused, or
+        every object of the kinds it does not serve. ``absent_only``: only those not in the cluster."""
+        if "object" in error.details:
+            absent = bool(error.details.get("absent"))
+            return [str(error.details["object"])] if absent or not absent_only else []
+        kinds = set(error.details.get("kinds") or ())
+        return [object_key(o) for o in self._rendered if o["kind"] in kinds]
+
+    def _entities(self, fabric: str, machine: str, boundary: str, error: IntegrationError) -> list[str]:
         """The entities of ``machine`` a failure at ``boundary`` concerns."""
         if machine == "fabric_sync":
             return [fabric]
@@ -363,4 +544,8 @@ class Syncer:
         if machine == "pull_request":
             number = self.store.get_value(fabric, "pull_request")
             return [pull_request_key(fabric, int(number))] if number else []
-        return []  # resource-level effects are taken where the failing object is known
+        if machine == "resource_drift":
+            return [self._entity(fabric, k) for k in self._failed_objects(fabric, error, absent_only=True)]
+        if machine == "resource_lifecycle":
+            return [self._entity(fabric, k) for k in self._failed_objects(fabric, error)]
+        return []

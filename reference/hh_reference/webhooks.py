@@ -16,6 +16,7 @@ delivery id already processed (replay)                 200     HH-HOOK-004
 ping                                                   200     -
 push to the configured branch touching managed files   202     -> reconcile
 pull_request closed and merged into the branch         202     -> reconcile
+pull_request of a sync branch closed without merge     202     -> reconcile (HH-GIT-010)
 anything else (other branch, other repo, PR opened)    200     ignored
 =====================================================  ======  ===========
 
@@ -176,15 +177,18 @@ class WebhookReceiver:
 
     def _pull_request(self, payload: dict[str, Any]) -> Reconcile | str:
         pr = payload.get("pull_request")
-        if payload.get("action") != "closed" or not isinstance(pr, dict) or pr.get("merged") is not True:
-            return f"pull_request action {payload.get('action')!r} is not a merge"
+        if payload.get("action") != "closed" or not isinstance(pr, dict):
+            return f"pull_request action {payload.get('action')!r} is not a merge or a close"
         base = _mapping(pr.get("base"))
         if base.get("ref") != self.branch:
-            return f"pull request merged into {base.get('ref')!r}, not {self.branch}"
-        head = _mapping(pr.get("head"))
-        head_ref = str(head.get("ref", ""))
-        reason = f"pull request #{pr.get('number')} merged into {self.branch}"
+            return f"pull request closed against {base.get('ref')!r}, not {self.branch}"
+        head_ref = str(_mapping(pr.get("head")).get("ref", ""))
         fabric = head_ref.removeprefix(SYNC_BRANCH_PREFIX)
-        if head_ref.startswith(SYNC_BRANCH_PREFIX) and FABRIC_NAME.fullmatch(fabric):
-            return Reconcile((fabric,), reason)
-        return Reconcile(None, reason)
+        ours = head_ref.startswith(SYNC_BRANCH_PREFIX) and FABRIC_NAME.fullmatch(fabric) is not None
+        if pr.get("merged") is not True:
+            if not ours:
+                return f"pull request #{pr.get('number')} closed without merge is not a sync pull request"
+            # the sync finds it closed: HH-GIT-010, the fabric goes out_of_sync
+            return Reconcile((fabric,), f"sync pull request #{pr.get('number')} closed without merge")
+        reason = f"pull request #{pr.get('number')} merged into {self.branch}"
+        return Reconcile((fabric,), reason) if ours else Reconcile(None, reason)

@@ -32,6 +32,7 @@ from tests.reference.fabric import BuiltFabric, build_fabric
 ROOT = Path(__file__).resolve().parents[2]
 REPO = "fabric-gitops"
 FABRIC = "hh-e2e"
+WORLD_READY_DELAY_S = 0.05  # the stand-in's fabric controller reports Ready this long after a write
 
 
 @dataclass
@@ -131,7 +132,7 @@ def make_world(
     contracts, and error-catalog recipes can be injected at an operation."""
     netbox_target.reset()
     twin = GitHubTwin()
-    kube = LocalKube(crds=[crds_dir], ready_delay=0.05)
+    kube = LocalKube(crds=[crds_dir], ready_delay=WORLD_READY_DELAY_S)
     gh = twin.start()
     k = kube.start()
     proxies: dict[str, ContractProxy] = {}

@@ -72,3 +72,13 @@ def test_secrets_are_neither_in_repr_nor_in_the_redacted_view(caplog: pytest.Log
         assert secret not in caplog.text
     assert config.redacted()["github_token"] == "***"
     assert Config().redacted()["github_token"] == ""
+
+
+def test_auto_merge_is_a_boolean_setting(tmp_path: Path) -> None:
+    assert load_config(env={}).auto_merge is False
+    assert load_config(env={"REFERENCE_AUTO_MERGE": "true", "REFERENCE_REQUIRED_CHECKS": "ci/a,ci/b"}).auto_merge
+    path = tmp_path / "reference.toml"
+    path.write_text("auto_merge = true\n")
+    assert load_config(path, env={}).auto_merge is True
+    with pytest.raises(ConfigError, match=r"REFERENCE_AUTO_MERGE.*'auto_merge' must be true or false"):
+        load_config(env={"REFERENCE_AUTO_MERGE": "sometimes"})

@@ -98,8 +98,17 @@ def test_merged_pull_request_reconciles_its_fabric(api: RunningApi) -> None:
     }
     response = deliver(api, "pull_request", payload)
     assert response.status_code == 202 and response.json()["fabrics"] == ["dc1"]
-    closed = dict(payload, pull_request=dict(payload["pull_request"], merged=False))
-    assert deliver(api, "pull_request", closed).status_code == 200
+    assert len(api.store.open_syncs()) == 1
+
+
+def test_sync_pull_request_closed_without_merge_reconciles_its_fabric(api: RunningApi) -> None:
+    pull = {"number": 8, "merged": False, "base": {"ref": "main"}, "head": {"ref": "hh-sync/dc1"}}
+    payload = {"action": "closed", "number": 8, "repository": {"full_name": "acme/fabric-gitops"}, "pull_request": pull}
+    response = deliver(api, "pull_request", payload)
+    assert response.status_code == 202 and response.json()["fabrics"] == ["dc1"]
+    other = dict(payload, pull_request=dict(pull, head={"ref": "feature/x"}))
+    ignored = deliver(api, "pull_request", other)
+    assert ignored.status_code == 200 and "not a sync pull request" in ignored.json()["message"]
     assert len(api.store.open_syncs()) == 1
 
 
