@@ -22,6 +22,7 @@ class Defect:
     old: str
     new: str
     suite: tuple[str, ...]  # pytest arguments selecting the generated tests that must catch it
+    live: bool = False  # the suite needs the managed NetBox (it runs in the live tier)
 
 
 def materialise(defect: Defect | None, where: Path) -> Path:
@@ -98,5 +99,21 @@ DEFECTS = [
         old="        if not hmac.compare_digest(expected.encode(), signature.encode()):",
         new="        if False and not hmac.compare_digest(expected.encode(), signature.encode()):",
         suite=("tests/test_faults_offline.py",),
+    ),
+    Defect(
+        name="swallowed-github-conflict",
+        hnp_fact="GitHub's refusal of a conflicting write (a ref update that is not a fast-forward) is swallowed: "
+        "the sync reports success although its commit never reached the branch.",
+        file="gitops.py",
+        old="    def _update_ref(self, branch: str, sha: str, *, force: bool = False) -> None:\n",
+        new="    def _update_ref(self, branch: str, sha: str, *, force: bool = False) -> None:\n"
+        "        try:\n"
+        "            self._update_ref_unchecked(branch, sha, force=force)\n"
+        "        except IntegrationError:\n"
+        "            return  # swallowed: the sync goes on as if the branch had moved\n"
+        "\n"
+        "    def _update_ref_unchecked(self, branch: str, sha: str, *, force: bool = False) -> None:\n",
+        suite=("tests/live/test_faults.py", "-k", "HH-GIT-006"),
+        live=True,
     ),
 ]
