@@ -1,5 +1,6 @@
 """The harness's pytest plugin (entry point ``pytest11: harness``): options, markers, the coverage
-recorder fixture, deterministic sharding, and the report at the end of the session.
+recorder fixture, where live failures are saved, deterministic sharding, and the report at the
+end of the session.
 
 Kept thin on purpose: the generated tests are ordinary pytest/Hypothesis tests; this plugin only
 configures them and collects what they record.
@@ -30,6 +31,7 @@ MARKERS = {
     "live": "needs a live target (the managed NetBox)",
 }
 EVENTS_ENV = "HARNESS_EVENTS_DIR"
+REGRESSIONS_ENV = "HARNESS_REGRESSIONS_DIR"
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 _EVENTS = pytest.StashKey[Path | None]()
 _STARTED = pytest.StashKey[float]()
@@ -48,6 +50,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where coverage events go (default: $HARNESS_EVENTS_DIR or a temp directory)")  # fmt: skip
     group.addoption("--harness-report", type=Path, default=None, metavar="DIR",
                     help="write report.json, junit.xml and report.html to DIR at the end")  # fmt: skip
+    group.addoption("--harness-regressions", type=Path, default=None, metavar="DIR",
+                    help="where failures found live are saved as replayable scenarios (default: "
+                         "$HARNESS_REGRESSIONS_DIR or reports/regressions); move one to "
+                         "tests/regressions/ to replay it in every run")  # fmt: skip
 
 
 def _shard(value: str | None) -> tuple[int, int] | None:
@@ -106,6 +112,13 @@ def harness_recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     recorder = Recorder(request.config.stash[_EVENTS], worker=worker)
     yield recorder
     recorder.close()
+
+
+@pytest.fixture(scope="session")
+def harness_regressions(request: pytest.FixtureRequest) -> Path:
+    """The directory live generators save their shrunk failures in (see harness.replay.corpus)."""
+    given = request.config.getoption("--harness-regressions") or os.environ.get(REGRESSIONS_ENV)
+    return Path(given) if given else Path(request.config.rootpath) / "reports" / "regressions"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

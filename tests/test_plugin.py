@@ -61,3 +61,22 @@ def test_report_is_written_from_the_events_of_two_xdist_workers(pytester: pytest
     cases = ET.parse(out / "junit.xml").getroot().iter("testcase")
     assert any(c.get("name") == element["id"] for c in cases)
     assert "<svg" in (out / "report.html").read_text()
+
+
+SAVING = """
+def test_where(harness_regressions):
+    print("REGRESSIONS=" + str(harness_regressions))
+"""
+
+
+def test_regressions_directory_defaults_to_reports_and_follows_the_option(
+    pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(SAVING)
+    monkeypatch.delenv("HARNESS_REGRESSIONS_DIR", raising=False)
+    default = pytester.runpytest("-s")
+    default.stdout.fnmatch_lines([f"*REGRESSIONS={pytester.path / 'reports' / 'regressions'}*"])
+    given = pytester.runpytest("-s", f"--harness-regressions={tmp_path / 'found'}")
+    given.stdout.fnmatch_lines([f"*REGRESSIONS={tmp_path / 'found'}*"])
+    monkeypatch.setenv("HARNESS_REGRESSIONS_DIR", str(tmp_path / "env"))
+    pytester.runpytest("-s").stdout.fnmatch_lines([f"*REGRESSIONS={tmp_path / 'env'}*"])

@@ -14,6 +14,7 @@ would leave objects behind, so they are left to the Pact suite, which sets up wh
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance
 from harness.proxy.check import ContractChecker
 from harness.proxy.exchange import Exchange
 from harness.proxy.match import OperationMatcher
+from harness.replay.corpus import save_regression
 from harness.report.elements import operation_id, spec_file
 from harness.report.events import Recorder
 from harness.spec.loader import load_specs
@@ -88,9 +90,11 @@ def _restricted(operation: dict[str, Any], op: Operation) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("op", GET_OPS, ids=[_element(op) for op in GET_OPS])
-def test_netbox_answers_generated_requests_within_its_schema_and_our_contract(
-    op: Operation, restricted_schema: Any, netbox: Endpoint, recorder: Recorder
-) -> None:
+def test_netbox_answers_generated_requests_within_its_schema_and_our_contract(  # noqa: PLR0917 - fixtures
+    op: Operation, restricted_schema: Any, netbox: Endpoint, recorder: Recorder, harness_regressions: Path,
+    request: pytest.FixtureRequest,
+) -> None:  # fmt: skip
+    seed = request.config.getoption("--harness-seed")
     assert op.http is not None
     api_operation = restricted_schema[op.http.path][op.http.method]
     matcher, checker = OperationMatcher(SPECS, "netbox"), ContractChecker(SPECS, "netbox")
@@ -105,14 +109,24 @@ def test_netbox_answers_generated_requests_within_its_schema_and_our_contract(
     )
     @given(case=api_operation.as_strategy())
     def run(case: Any) -> None:
-        response = case.call_and_validate(checks=[not_a_server_error, content_type_conformance], timeout=60)
+        response = case.call(timeout=60)
+        try:
+            case.validate_response(response, checks=[not_a_server_error, content_type_conformance])
+        except Exception as exc:
+            failing.append((response, str(exc)))  # Hypothesis replays the shrunk example last
+            raise
         if 200 <= response.status_code < 300:
             contract_findings.extend(_contract_findings(matcher, checker, netbox.url, response, covered))
 
+    failing: list[tuple[Any, str]] = []
     try:
         run()
     except Exception as exc:
-        recorder.record(_element(op), "operation", "fail", f"schemathesis: {str(exc)[:300]}")
+        saved = _save_failure(op, failing[-1], harness_regressions, netbox, seed) if failing else None
+        where = f"; saved as {saved}" if saved else ""
+        recorder.record(_element(op), "operation", "fail", f"schemathesis: {str(exc)[:300]}{where}")
+        if saved:
+            raise AssertionError(f"{exc}\n\nThe shrunk failure is saved as {saved} (replayable offline)") from exc
         raise
     assert covered, f"no generated request for {op.id} was one our contract covers; nothing was checked"
     verdict = "fail" if contract_findings else "pass"
@@ -122,13 +136,23 @@ def test_netbox_answers_generated_requests_within_its_schema_and_our_contract(
     )
 
 
-def _contract_findings(
-    matcher: OperationMatcher, checker: ContractChecker, base: str, response: Any, covered: list[int]
-) -> list[str]:
-    """Findings about NetBox's answer under our contract, for requests our contract covers.
+def _save_failure(op: Operation, failure: tuple[Any, str], root: Path, netbox: Endpoint, seed: int | None) -> Path:
+    """The shrunk failing request and NetBox's answer as a regression scenario under ``root``."""
+    response, message = failure
+    exchange = _exchange(netbox.url, response)
+    query = {k: list(v) for k, v in parse_qs(exchange.query, keep_blank_values=True).items()}
+    check = "server_error" if response.status_code >= 500 else "contract"
+    name = f"{op.id.replace('.', '-').replace('_', '-')}-{check.replace('_', '-')}"
+    return save_regression(
+        root, name[:63], spec_element=_element(op), found_by="tests/live/test_schemathesis_netbox.py (Schemathesis)",
+        seed=seed if seed is not None else "unseeded", example={"method": exchange.method, "path": exchange.path,
+        "query": query}, check=check, message=message[:2000], exchanges={"netbox": [exchange]},
+        secrets=[netbox.secret or ""],
+    )  # fmt: skip
 
-    NetBox's schema allows requests ours does not (a negative limit, a repeated filter); such a
-    request is not one the integration sends, so its answer is not held to our contract."""
+
+def _exchange(base: str, response: Any) -> Exchange:
+    """One Schemathesis request and its answer as a proxy Exchange."""
     request = response.request
     split = urlsplit(str(request.url))
     body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
@@ -136,7 +160,18 @@ def _contract_findings(
     exchange.status = response.status_code
     exchange.response_headers = [(k, v) for k, vs in response.headers.items() for v in vs]
     exchange.response_body = response.content
-    match = matcher.match(request.method, split.path, parse_qs(split.query), exchange.request_headers)
+    return exchange
+
+
+def _contract_findings(
+    matcher: OperationMatcher, checker: ContractChecker, base: str, response: Any, covered: list[int]
+) -> list[str]:
+    """Findings about NetBox's answer under our contract, for requests our contract covers.
+
+    NetBox's schema allows requests ours does not (a negative limit, a repeated filter); such a
+    request is not one the integration sends, so its answer is not held to our contract."""
+    exchange = _exchange(base, response)
+    match = matcher.match(exchange.method, exchange.path, parse_qs(exchange.query), exchange.request_headers)
     findings = checker.check(exchange, match)
     if any(f.part.startswith("request.") for f in findings):
         return []
