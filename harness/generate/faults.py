@@ -97,7 +97,8 @@ def first_call(exchanges: Sequence[Exchange], operation: str, code: str, *, same
     Attempts of one call repeat the method and path (and the body, unless the unit rebuilds it
     before retrying, as a rebase does); a later write with a different body is a different call.
     """
-    ops = [ex for ex in exchanges if ex.operation_id == operation]
+    # in the order the requests arrived: a held (timed-out) attempt is recorded after its retry
+    ops = sorted((ex for ex in exchanges if ex.operation_id == operation), key=lambda ex: ex.started_at)
     start = next((i for i, ex in enumerate(ops) if ex.fault == code), None)
     if start is None:
         return CallAttempts([], None)

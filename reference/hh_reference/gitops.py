@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from hh_reference.errors import IntegrationError, raise_condition
+from hh_reference.errors import IntegrationError, condition_error, raise_condition
 from hh_reference.http import ApiClient
 
 STATUS_CONTEXT = "hedgehog/sync"  # the status context of the integration itself (contracts/github/statuses.yaml)
@@ -161,7 +161,14 @@ class GitOps:
             self.step_hook("update_ref", {"branch": target, "commit": commit_sha})
             return CommitResult(commit_sha, target, base_sha, changed, deleted)
 
-        result: CommitResult = self.api.retrying(attempt)
+        try:
+            result: CommitResult = self.api.retrying(attempt)
+        except IntegrationError as error:
+            # Not a fast-forward every time: when the re-reads saw the branch move, another writer
+            # kept committing (HH-GIT-007); a branch that never moved is HH-GIT-006.
+            if error.code == "HH-GIT-006" and len(set(seen_base)) > 1:
+                raise condition_error("branch_moved_by_other_writer", branch=target, attempts=len(seen_base)) from error
+            raise
         return result
 
     def _write_commit(

@@ -120,9 +120,11 @@ def _problems(netbox: NetBox, sets: dict[str, tuple[str, ...]]) -> list[str]:
         if name not in have_sets:
             problems.append(f"choice set {name} is missing")
             continue
-        got = tuple(str(pair[0]) for pair in have_sets[name].get("extra_choices") or [])
-        if set(got) != set(values):
-            problems.append(f"choice set {name} has {sorted(got)}, expected {sorted(values)}")
+        got = {str(pair[0]) for pair in have_sets[name].get("extra_choices") or []}
+        # Extra choices do not break the integration; an object that uses one is refused where it
+        # is rendered (e.g. an unknown switch role, HH-VAL-005).
+        if missing := sorted(set(values) - got):
+            problems.append(f"choice set {name} lacks {missing} (it has {sorted(got)})")
     have_fields = {raw["name"]: raw for raw in netbox.list_all("extras.custom_fields")}
     for spec in FIELDS:
         raw = have_fields.get(spec.name)

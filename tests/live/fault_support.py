@@ -237,7 +237,7 @@ def proxy_case(
     injection = proxy.inject(recipe, code=case.code)
     result = run(world, command)
     proxy.clear_faults()
-    proxy.wait_idle()
+    proxy.wait_idle(proxy.max_hold_s + 20)  # a held attempt, or a watch winding down upstream
     problems = [f"{case.code}: the concurrent commit failed: {f}" for f in injection.failures]
     problems += preserve_problems(case.code, entry.preserves, before, snapshot(world))
     if injection.fired == 0:
@@ -263,7 +263,7 @@ def proxy_case(
     exhausted = proxy.inject({**recipe, "times": "always"}, code=case.code)
     result = run(world, command)
     proxy.clear_faults()
-    proxy.wait_idle()
+    proxy.wait_idle(proxy.max_hold_s + 20)  # a held attempt, or a watch winding down upstream
     attempts = F.first_call(proxy.exchanges, recipe["operation"], case.code, same_body=same_body)
     problems += F.retry_problems(entry, attempts, None, exhausted.fired_at, proxy.exchanges)
     p, edges = check_failure(case, result, view(api))
