@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from hh_reference.classify import classify_exception, classify_response
 from hh_reference.errors import IntegrationError, condition_error, error_for
 from hh_reference.naming import KINDS, SERVED_VERSION
-from hh_reference.retry import call_with_retry
+from hh_reference.retry import RetryUnits, call_with_retry
 from hh_reference.specs import ErrorCatalog
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -80,7 +79,7 @@ class Cluster:
         self.catalog = catalog
         self._sleep = sleep
         self.timeout_s = timeout_s
-        self._units = threading.local()  # inside a retried unit, calls do not retry on their own
+        self._units = RetryUnits()
 
     def _call(self, operation_id: str, fn: Callable[[], Any], *, retry: bool = True) -> Any:
         """One API call, classified into a catalog code; retried per the catalog unless ``retry`` is
@@ -92,21 +91,15 @@ class Cluster:
             except (ApiException, Urllib3Error) as exc:
                 raise self._classified(operation_id, exc) from exc
 
-        inside_unit: int = getattr(self._units, "depth", 0)
-        return attempt() if not retry or inside_unit else self._retrying(attempt)
+        return attempt() if not retry or self._units.inside else self._retrying(attempt)
 
     def retrying(self, unit: Callable[[], Any]) -> Any:
         """Run ``unit`` (several calls) under the catalog's retry policies; calls inside it do not
         retry on their own, so a code is tried at most its max_attempts times."""
-
-        def once() -> Any:
-            self._units.depth = getattr(self._units, "depth", 0) + 1
-            try:
-                return unit()
-            finally:
-                self._units.depth -= 1
-
-        return self._retrying(once)
+        kwargs: dict[str, Any] = {"catalog": self.catalog}
+        if self._sleep is not None:
+            kwargs["sleep"] = self._sleep
+        return self._units.run(unit, **kwargs)
 
     def _classified(self, operation_id: str, exc: ApiException | Urllib3Error) -> Exception:
         """The catalog error for a failed call (the original exception when no entry recognises it)."""

@@ -4,7 +4,6 @@ classified into catalog codes, and retryable ones are retried under the catalog'
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 
 from hh_reference.classify import classify_exception, classify_response
 from hh_reference.errors import condition_error
-from hh_reference.retry import call_with_retry
+from hh_reference.retry import RetryUnits, call_with_retry
 from hh_reference.specs import ErrorCatalog
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ class ApiClient:
             all_headers["Authorization"] = f"{auth_scheme} {token}"
         self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=all_headers, timeout=timeout_s)
         self._sleep = sleep
-        self._units = threading.local()  # inside a retried unit, calls do not retry on their own
+        self._units = RetryUnits()
         self.observers: list[Observer] = []
 
     def close(self) -> None:
@@ -94,8 +93,7 @@ class ApiClient:
                 )
             raise error
 
-        inside_unit: int = getattr(self._units, "depth", 0)
-        if not retry or inside_unit:
+        if not retry or self._units.inside:
             return attempt()
         kwargs: dict[str, Any] = {"catalog": self.catalog}
         if self._sleep is not None:
@@ -110,14 +108,7 @@ class ApiClient:
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
 
-        def once() -> Any:
-            self._units.depth = getattr(self._units, "depth", 0) + 1
-            try:
-                return unit()
-            finally:
-                self._units.depth -= 1
-
-        return call_with_retry(once, **kwargs)
+        return self._units.run(unit, **kwargs)
 
     def json(
         self,

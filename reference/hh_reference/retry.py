@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from hh_reference.errors import IntegrationError
 from hh_reference.specs import Backoff, ErrorCatalog, RetryPolicy
@@ -94,3 +95,28 @@ def _delay_or_none(catalog: ErrorCatalog, error: IntegrationError, attempt: int,
     if policy is None or attempt >= policy.max_attempts:
         return None
     return next_delay(policy, error, attempt, rng)
+
+
+class RetryUnits:
+    """Retried units of several calls: a call made inside a unit does not retry on its own, so a
+    code is tried at most its catalog ``max_attempts`` times, by the unit (per thread)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def inside(self) -> bool:
+        """Whether the current thread runs inside a unit."""
+        return bool(getattr(self._local, "depth", 0))
+
+    def run[T](self, unit: Callable[[], T], **kwargs: Any) -> T:
+        """``call_with_retry(unit, **kwargs)`` with the calls inside ``unit`` not retrying."""
+
+        def once() -> T:
+            self._local.depth = getattr(self._local, "depth", 0) + 1
+            try:
+                return unit()
+            finally:
+                self._local.depth -= 1
+
+        return call_with_retry(once, **kwargs)
