@@ -37,6 +37,7 @@ def test_reference_state_layer_follows_the_machine_until_every_transition_is_tak
         record=harness_recorder.record,
     )
     for _ in range(MAX_ROUNDS):
+        coverage.start_round()
         run_state_machine_as_test(
             test_case,
             settings=settings(

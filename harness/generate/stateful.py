@@ -35,6 +35,13 @@ class Coverage:
 
     edges: set[tuple[str, str]]
     taken: set[tuple[str, str]] = field(default_factory=set)
+    # What guidance steers by: a snapshot of ``taken`` frozen for one Hypothesis run, so that a
+    # replayed prefix draws the same values (guidance may not depend on state that moves mid-run).
+    guide: set[tuple[str, str]] = field(default_factory=set)
+
+    def start_round(self) -> None:
+        """Freeze what was taken so far as the guidance for the next Hypothesis run."""
+        self.guide = set(self.taken)
 
     @property
     def complete(self) -> bool:
@@ -47,7 +54,7 @@ class Coverage:
     def towards_untaken(self, source: str, edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Of the (trigger, dest) ``edges`` leaving ``source``: the untaken ones, or else those
         whose destination is nearest to a state with an untaken outgoing edge."""
-        fresh = [e for e in edges if (source, e[1]) not in self.taken]
+        fresh = [e for e in edges if (source, e[1]) not in self.guide]
         if fresh:
             return fresh
         distance = self._distances()
@@ -59,7 +66,7 @@ class Coverage:
 
     def _distances(self) -> dict[str, int]:
         """Steps from each state to the nearest state that still has an untaken outgoing edge."""
-        distance = {src: 0 for src, dst in self.edges - self.taken}
+        distance = {src: 0 for src, dst in self.edges - self.guide}
         changed = True
         while changed:
             changed = False
