@@ -86,7 +86,7 @@ def test_redaction_removes_every_kind_of_secret(tmp_path: Path) -> None:
         "    token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ\n"
     )
     pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----"
-    secrets = {
+    secrets = {  # fake values shaped like real credentials, to prove the redaction catches each shape
         "netbox": "nbt_Kq8w2Rz0.ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12",
         "pat": "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
         "oauth": "gho_" + "Z9y8X7w6" * 5,

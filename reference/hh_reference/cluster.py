@@ -32,7 +32,6 @@ class ApplyResult:
     created: tuple[str, ...]
     updated: tuple[str, ...]
     unchanged: tuple[str, ...]
-    deleted: tuple[str, ...]
 
 
 def object_key(obj: Mapping[str, Any]) -> str:
@@ -96,10 +95,7 @@ class Cluster:
     def retrying(self, unit: Callable[[], Any]) -> Any:
         """Run ``unit`` (several calls) under the catalog's retry policies; calls inside it do not
         retry on their own, so a code is tried at most its max_attempts times."""
-        kwargs: dict[str, Any] = {"catalog": self.catalog}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
-        return self._units.run(unit, **kwargs)
+        return self._units.run(unit, **self._retry_kwargs())
 
     def _classified(self, operation_id: str, exc: ApiException | Urllib3Error) -> Exception:
         """The catalog error for a failed call (the original exception when no entry recognises it)."""
@@ -113,10 +109,13 @@ class Cluster:
         return classify_exception("kubernetes", operation_id, exc, catalog=self.catalog) or exc
 
     def _retrying(self, unit: Callable[[], Any]) -> Any:
+        return call_with_retry(unit, **self._retry_kwargs())
+
+    def _retry_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"catalog": self.catalog}
         if self._sleep is not None:
             kwargs["sleep"] = self._sleep
-        return call_with_retry(unit, **kwargs)
+        return kwargs
 
     def _coords(self, kind: str) -> tuple[str, str, str]:
         info = KINDS[kind]
@@ -237,10 +236,9 @@ class Cluster:
         fabric: str,
         objects: Iterable[Mapping[str, Any]],
         *,
-        prune: bool = True,
         on_step: Callable[[str, str], None] | None = None,
     ) -> ApplyResult:
-        """Make the cluster hold exactly ``objects`` among the ones we manage for ``fabric``."""
+        """Create or replace each of ``objects`` (``prune`` removes what is no longer wanted)."""
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
@@ -252,8 +250,7 @@ class Cluster:
             {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(key)
             if on_step:
                 on_step("apply", key)
-        deleted = self.prune(fabric, wanted, on_step=on_step) if prune else ()
-        return ApplyResult(tuple(created), tuple(updated), tuple(unchanged), deleted)
+        return ApplyResult(tuple(created), tuple(updated), tuple(unchanged))
 
     def prune(
         self, fabric: str, wanted: set[str], *, on_step: Callable[[str, str], None] | None = None

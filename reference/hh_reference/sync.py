@@ -79,7 +79,6 @@ class Syncer:
         default_mode: str,
         ready_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
         spec_root: Path | None = None,
         auto_merge: bool = False,
         required_checks: Sequence[str] = (),
@@ -92,7 +91,6 @@ class Syncer:
         self.default_mode = default_mode
         self.ready_timeout_s = ready_timeout_s
         self.clock = clock
-        self.sleep = sleep
         self.spec_root = spec_root or default_spec_root()
         self.auto_merge = auto_merge
         self.required_checks = tuple(required_checks)
@@ -191,9 +189,7 @@ class Syncer:
         outcome.commit = commit
 
         self.cluster.check_served(o["kind"] for o in objects)
-        applied = self.cluster.apply(
-            fabric, objects, prune=False, on_step=lambda step, key: crash_point("apply_object")
-        )
+        applied = self.cluster.apply(fabric, objects, on_step=lambda step, key: crash_point("apply_object"))
         for key in applied.created + applied.updated + applied.unchanged:
             self._resource(fabric, key, "apply")
         for key in applied.created:
