@@ -15,12 +15,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.report.build import build_report, project_universe, write_reports
 from harness.report.events import Recorder, load_events
-from harness.spec.project import find_root
+from harness.spec.loader import load_specs
+from harness.spec.project import default_spec_paths, find_root, schema_dir, shared_crds_dir
 
 MARKERS = {
     "property": "generated property test (Hypothesis, from contract and mapping schemas)",
@@ -39,11 +41,11 @@ _STARTED = pytest.StashKey[float]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "hh-harness generated suites")
-    group.addoption("--harness-target", choices=("embedded", "live", "offline"), default="embedded",
-                    help="which targets the suites use (default: embedded)")  # fmt: skip
+    group.addoption("--harness-adapter", default=None, metavar="NAME",
+                    help="the implementation's adapter: an entry-point name in hh_harness.adapters or "
+                         "module:attribute (default: [tool.harness] adapter, or the one installed)")  # fmt: skip
     group.addoption("--harness-seed", type=int, default=None, help="seed for Hypothesis (reproducible runs)")
     group.addoption("--harness-max-examples", type=int, default=None, help="Hypothesis max_examples per test")
-    group.addoption("--harness-record", action="store_true", help="record cassettes of live exchanges")
     group.addoption("--harness-shard", default=None, metavar="I/N",
                     help="run only shard I of N (1-based), split deterministically by test id")  # fmt: skip
     group.addoption("--harness-events", type=Path, default=None, metavar="DIR",
@@ -54,6 +56,62 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where failures found live are saved as replayable scenarios (default: "
                          "$HARNESS_REGRESSIONS_DIR or reports/regressions); move one to "
                          "tests/regressions/ to replay it in every run")  # fmt: skip
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """A spec file of the project becomes the generated items for the elements it declares."""
+    if file_path.suffix not in (".yaml", ".yml") or not _is_spec(parent.config, file_path):
+        return None
+    from harness.suites import SpecFile  # noqa: PLC0415 - the suites' imports only when collecting them
+
+    _load_specs(parent.config)
+    return SpecFile.from_parent(parent, path=file_path)
+
+
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """The project's mappings directory also yields the properties of a whole rendered fabric."""
+    spec_dirs = _spec_dirs(parent.config)
+    if path.name != "mappings" or not any(_under(path, d) for d in spec_dirs):
+        return None
+    from harness.suites import MappingsDir  # noqa: PLC0415
+
+    _load_specs(parent.config)
+    return MappingsDir.from_parent(parent, path=path)
+
+
+def _under(path: Path, directory: Path) -> bool:
+    return path.resolve().is_relative_to(directory.resolve())
+
+
+_SPEC_DIRS = pytest.StashKey[list[Path]]()
+
+
+def _spec_dirs(config: pytest.Config) -> list[Path]:
+    if _SPEC_DIRS not in config.stash:
+        from harness.suites import ROOT_KEY  # noqa: PLC0415
+
+        root = find_root(config.rootpath)
+        config.stash[ROOT_KEY] = root
+        config.stash[_SPEC_DIRS] = default_spec_paths(root)
+    return config.stash[_SPEC_DIRS]
+
+
+def _is_spec(config: pytest.Config, path: Path) -> bool:
+    return any(_under(path, d) for d in _spec_dirs(config))
+
+
+def _load_specs(config: pytest.Config) -> None:
+    """Load and validate the project's specs once per process (each xdist worker loads its own)."""
+    from harness.suites import ROOT_KEY, SPECS_KEY  # noqa: PLC0415
+
+    if SPECS_KEY in config.stash:
+        return
+    root = config.stash[ROOT_KEY]
+    result = load_specs(default_spec_paths(root), schema_dir(root), root)
+    errors = [d for d in result.diagnostics if d.severity.name == "ERROR"]
+    if errors:
+        raise pytest.UsageError(f"the project's specs are invalid ({errors[0].to_text()}); run `harness validate`")
+    config.stash[SPECS_KEY] = result.specs
 
 
 def _shard(value: str | None) -> tuple[int, int] | None:
@@ -119,6 +177,68 @@ def harness_regressions(request: pytest.FixtureRequest) -> Path:
     """The directory live generators save their shrunk failures in (see harness.replay.corpus)."""
     given = request.config.getoption("--harness-regressions") or os.environ.get(REGRESSIONS_ENV)
     return Path(given) if given else Path(request.config.rootpath) / "reports" / "regressions"
+
+
+@pytest.fixture(scope="session")
+def harness_root(request: pytest.FixtureRequest) -> Path:
+    """The project root (its specs, its configuration)."""
+    return _project_root(request.config)
+
+
+def _project_root(config: pytest.Config) -> Path:
+    from harness.suites import ROOT_KEY  # noqa: PLC0415
+
+    _spec_dirs(config)
+    return config.stash[ROOT_KEY]
+
+
+@pytest.fixture(scope="session")
+def harness_specs(request: pytest.FixtureRequest) -> Any:
+    """The project's specs, loaded and validated once per process."""
+    from harness.suites import SPECS_KEY  # noqa: PLC0415
+
+    _project_root(request.config)
+    _load_specs(request.config)
+    return request.config.stash[SPECS_KEY]
+
+
+@pytest.fixture(scope="session")
+def harness_adapter(request: pytest.FixtureRequest, harness_root: Path) -> Any:
+    """The implementation under test, through its adapter (see harness.adapter)."""
+    from harness.adapter import AdapterError, load_adapter  # noqa: PLC0415
+    from harness.config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        name = request.config.getoption("--harness-adapter") or load_config(harness_root).adapter
+        return load_adapter(name)
+    except (AdapterError, ConfigError) as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def harness_options(request: pytest.FixtureRequest) -> tuple[int | None, int | None]:
+    """``--harness-max-examples`` and the seed (``--harness-seed`` or Hypothesis's ``--hypothesis-seed``)."""
+    from harness.generate.property import harness_options as options  # noqa: PLC0415
+
+    return options(request.config)
+
+
+@pytest.fixture(scope="session")
+def harness_crd_registry(harness_root: Path) -> Any:
+    """The real Hedgehog CRDs, loaded once. Missing is an error naming the setting, not a skip."""
+    from harness.targets.kube.server import load_registry  # noqa: PLC0415
+
+    crds = shared_crds_dir(harness_root)
+    if crds is None:
+        pytest.fail("the Hedgehog CRDs were not found: set [tool.harness] crds or HARNESS_CRDS_DIR", pytrace=False)
+    return load_registry([crds])
+
+
+@pytest.fixture(scope="session")
+def harness_property_context(harness_specs: Any, harness_crd_registry: Any, harness_root: Path) -> Any:
+    from harness.generate.property import Context  # noqa: PLC0415
+
+    return Context.build(harness_specs, harness_crd_registry, harness_root)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

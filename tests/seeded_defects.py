@@ -66,7 +66,7 @@ DEFECTS = [
         new="        if (state, dest) in {('committed', 'synced'), ('pending', 'drifted'), ('orphaned', 'pending')}:\n"
         "            return dest\n"
         "        candidates = self.destinations(machine_id, state, trigger)\n",
-        suite=("tests/test_stateful_reference_state.py", "-k", "resource_lifecycle"),
+        suite=("state_machines/resource_lifecycle.yaml",),
     ),
     Defect(
         name="wrong-plural",
@@ -74,7 +74,7 @@ DEFECTS = [
         file="naming.py",
         old='KindInfo("Switch", WIRING, "switches"),',
         new='KindInfo("Switch", WIRING, "switchs"),',
-        suite=("tests/test_property_mappings.py", "-k", "satisfy"),
+        suite=("contracts/mappings", "-k", "rendered-objects"),
     ),
     Defect(
         name="wrong-api-version",
@@ -82,7 +82,7 @@ DEFECTS = [
         file="naming.py",
         old='        return f"{self.group}/{SERVED_VERSION}"',
         new='        return f"{self.group}/v1alpha2"',
-        suite=("tests/test_property_mappings.py", "-k", "satisfy"),
+        suite=("contracts/mappings", "-k", "rendered-objects"),
     ),
     Defect(
         name="enum-drifted-from-contract",
@@ -90,7 +90,7 @@ DEFECTS = [
         file="render.py",
         old='spec["redundancy"] = {"group": group, "type": kind}',
         new='spec["redundancy"] = {"group": group, "type": kind.upper()}',
-        suite=("tests/test_property_mappings.py", "-k", "satisfy"),
+        suite=("contracts/mappings", "-k", "rendered-objects"),
     ),
     Defect(
         name="unchecked-webhook-signature",
@@ -98,7 +98,7 @@ DEFECTS = [
         file="webhooks.py",
         old="        if not hmac.compare_digest(expected.encode(), signature.encode()):",
         new="        if False and not hmac.compare_digest(expected.encode(), signature.encode()):",
-        suite=("tests/test_faults_offline.py",),
+        suite=("specs/errors/webhook.yaml",),
     ),
     Defect(
         name="swallowed-github-conflict",

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jsonschema
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.strategies import SearchStrategy
 
+from harness.adapter import Renderer
 from harness.kube.admission import FieldValidation, check_manifest_object
 from harness.kube.crds import CrdRegistry
 from harness.report.elements import error_id, field_id, invariant_id, spec_file
@@ -36,16 +37,7 @@ DEFAULT_MAX_EXAMPLES = 50
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-class RenderBinding(Protocol):
-    """What the property tests need from an implementation (see harness.bindings.reference_render)."""
-
-    prefix: str
-
-    def render(self, site: MappingType[str, Any], records: Records) -> list[Obj]: ...
-
-    def files(self, fabric: str, objects: list[Obj]) -> dict[str, bytes]: ...
-
-    def reimport(self, files: MappingType[str, bytes]) -> tuple[list[Obj], list[Any]]: ...
+RenderBinding = Renderer  # what the property tests need from an implementation (the adapter's renderer)
 
 
 @dataclass(frozen=True)

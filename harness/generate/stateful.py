@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from harness.bindings.base import MachineBinding
+from harness.adapter import MachineBinding
 from harness.report import elements
 from harness.spec.machines import build_machine
 from harness.spec.models import StateMachine

@@ -10,20 +10,24 @@ _MARKER = Path("specs/schema/contract.schema.json")
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The project root: $HARNESS_PROJECT_ROOT, else the nearest ancestor of ``start``
-    (default: the working directory) holding specs/schema, else the source checkout."""
+    """The project root: $HARNESS_PROJECT_ROOT, else the nearest ancestor of ``start`` (default:
+    the working directory) holding a harness.toml or specs/schema, else the source checkout."""
     env = os.environ.get("HARNESS_PROJECT_ROOT")
     if env:
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / _MARKER).is_file():
+        if (candidate / _MARKER).is_file() or (candidate / "harness.toml").is_file():
             return candidate
     return Path(__file__).resolve().parents[2]
 
 
 def default_spec_paths(root: Path) -> list[Path]:
-    return [root / d for d in SPEC_DIRS if (root / d).is_dir()]
+    """The spec directories of the project: ``[tool.harness] specs``, else the conventional ones."""
+    from harness.config import load_config  # noqa: PLC0415 - tomllib only when asked
+
+    configured = load_config(root).specs
+    return [p for p in configured if p.is_dir()] if configured else [root / d for d in SPEC_DIRS if (root / d).is_dir()]
 
 
 def schema_dir(root: Path) -> Path:
@@ -33,5 +37,10 @@ def schema_dir(root: Path) -> Path:
 def shared_crds_dir(root: Path) -> Path | None:
     """The real Hedgehog CRDs beside the project ($HARNESS_CRDS_DIR overrides), if present."""
     env = os.environ.get("HARNESS_CRDS_DIR")
-    path = Path(env) if env else root.parent / "shared" / "hedgehog-crds"
+    if env:
+        path = Path(env)
+    else:
+        from harness.config import load_config  # noqa: PLC0415
+
+        path = load_config(root).crds or root.parent / "shared" / "hedgehog-crds"
     return path if path.is_dir() else None

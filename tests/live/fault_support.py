@@ -19,7 +19,13 @@ from hh_reference.machines import StateMachineRegistry
 from hh_reference.specs import load_catalog
 from hh_reference.store import Store
 
-from harness.bindings.reference_faults import (
+from harness.generate import faults as F
+from harness.spec.loader import load_specs
+from harness.spec.project import default_spec_paths, schema_dir
+from harness.targets.base import free_port, wait_for
+from harness.targets.kube.controller import ControllerConfig, Outcome
+from harness.targets.kube.local import LocalKube
+from harness.world.bad_input import (
     COMMANDS,
     PRECONDITIONS,
     REQUIRED_CHECK,
@@ -29,13 +35,9 @@ from harness.bindings.reference_faults import (
     close_sync_pull,
     open_sync_pull,
 )
-from harness.generate import faults as F
-from harness.targets.base import free_port, wait_for
-from harness.targets.kube.controller import ControllerConfig, Outcome
-from harness.targets.kube.local import LocalKube
 from tests.live.reference_world import FABRIC, ROOT, WORLD_READY_DELAY_S, World
-from tests.test_faults_offline import SPECS
 
+SPECS = load_specs(default_spec_paths(ROOT), schema_dir(ROOT), ROOT).specs
 FILES = F.machine_files(SPECS, ROOT)
 
 

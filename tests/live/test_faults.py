@@ -21,6 +21,7 @@ from harness.targets.base import Endpoint, Target
 from tests.live.fault_support import (
     FILES,
     SLOW,
+    SPECS,
     Cluster,
     StatusApi,
     context,
@@ -32,7 +33,6 @@ from tests.live.fault_support import (
     snapshot,
 )
 from tests.live.reference_world import FABRIC, ROOT, World, make_world
-from tests.test_faults_offline import SPECS
 
 # Entries whose outcome moves the sync pull request run in the pull-request world (test_faults_pr.py).
 CASES = [c for c in F.fault_cases(SPECS, ROOT) if not c.offline and not pull_request_case(c)]

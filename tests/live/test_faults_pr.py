@@ -13,13 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.bindings.reference_faults import REQUIRED_CHECK
 from harness.generate import faults as F
 from harness.proxy.faults import PROXY_KINDS
 from harness.report.events import Recorder
 from harness.targets.base import Endpoint, Target
+from harness.world.bad_input import REQUIRED_CHECK
 from tests.live.fault_support import (
     FILES,
+    SPECS,
     Cluster,
     StatusApi,
     context,
@@ -30,7 +31,6 @@ from tests.live.fault_support import (
     webhook_case,
 )
 from tests.live.reference_world import FABRIC, ROOT, World, make_world
-from tests.test_faults_offline import SPECS
 
 CASES = [c for c in F.fault_cases(SPECS, ROOT) if not c.offline and pull_request_case(c)]
 WEBHOOK_SECRET = "pr-world-webhook-secret"  # a test value, never a real secret

@@ -1,32 +1,36 @@
-"""Binding for the reference integration's state layer, through its public Python API
-(``hh_reference.store.Store``) on a fresh SQLite file: triggers are taken the way the
+"""The reference's state layer as a :class:`harness.adapter.MachineBinding`: its public Python API
+(``hh_reference.store.Store``) on a fresh SQLite file per example; triggers are taken the way the
 integration takes them, and the states it persists are observed."""
 
 from __future__ import annotations
 
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.bindings.base import FireResult
+from hh_reference.errors import IntegrationError
+from hh_reference.machines import StateMachineRegistry
+from hh_reference.specs import ErrorCatalog, load_catalog
+from hh_reference.store import Store
+
+from harness.adapter import FireResult
+
+
+@cache
+def _specs(spec_root: Path) -> tuple[StateMachineRegistry, ErrorCatalog]:
+    """The machines and the catalog, read once per process (not once per Hypothesis example)."""
+    return StateMachineRegistry(spec_root), load_catalog(spec_root)
 
 
 class ReferenceStateBinding:
     """One clean store per instance (per Hypothesis example)."""
 
     def __init__(self, spec_root: Path) -> None:
-        # Imported here: the harness must work without the reference installed, and only
-        # this binding knows the reference's public API.
-        from hh_reference.errors import IntegrationError  # noqa: PLC0415
-        from hh_reference.machines import StateMachineRegistry  # noqa: PLC0415
-        from hh_reference.specs import load_catalog  # noqa: PLC0415
-        from hh_reference.store import Store  # noqa: PLC0415
-
         self._error_type: type[Exception] = IntegrationError
         self._dir = tempfile.TemporaryDirectory(prefix="hh-binding-")
-        self.store: Any = Store(
-            Path(self._dir.name) / "state.sqlite3", StateMachineRegistry(spec_root), load_catalog(spec_root)
-        )
+        registry, catalog = _specs(spec_root.resolve())
+        self.store: Any = Store(Path(self._dir.name) / "state.sqlite3", registry, catalog)
 
     def fire(self, machine_id: str, entity: str, trigger: str, dest: str | None) -> FireResult:
         try:

@@ -1,54 +1,36 @@
-"""Binding for the reference integration's renderer, through its public Python API.
+"""The reference's renderer as a :class:`harness.adapter.Renderer`, through its public Python API.
 
 ``hh_reference.snapshot`` holds the typed NetBox side the renderer reads, ``render_fabric`` maps
 it to Hedgehog objects, ``manifests.to_files`` writes the GitOps files, and the importer checks
 manifests offline (``load_manifests``) and plans their inverse (``_Plan.check``; the importer's
 only other step, ``write_fabric``, needs a NetBox, so the round trip stops at the plan here).
-The generated property tests see only this class, so another implementation needs only its own
-binding with the same methods.
+The generated property tests see only the Renderer protocol.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-Renderer = Callable[[Any], list[dict[str, Any]]]
+from harness.adapter import ImportIssue, Rejection, RenderRejected
 
-
-@dataclass(frozen=True)
-class Rejection:
-    """The system refused the input: its catalog code and message."""
-
-    code: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ImportIssue:
-    """A problem the inverse (import) side reports for one rendered file."""
-
-    file: str
-    code: str
-    message: str
+RenderFunction = Callable[[Any], list[dict[str, Any]]]
 
 
 class ReferenceRenderBinding:
     """Renders raw fabric records with ``hh_reference``; ``render`` can be replaced by a wrapper
     (the seeded-defect tests pass a deliberately broken one)."""
 
-    def __init__(self, render: Renderer | None = None, prefix: str = "fabrics") -> None:
-        # Imported here: the harness must work without the reference installed.
+    def __init__(self, render: RenderFunction | None = None, prefix: str = "fabrics") -> None:
         from hh_reference import snapshot  # noqa: PLC0415
         from hh_reference.errors import IntegrationError  # noqa: PLC0415
         from hh_reference.render import render_fabric  # noqa: PLC0415
 
         self._snapshot: Any = snapshot
         self._error: type[Exception] = IntegrationError
-        self._render: Renderer = render or render_fabric
+        self._render: RenderFunction = render or render_fabric
         self.prefix = prefix
 
     def snapshot(self, site: Mapping[str, Any], records: Mapping[str, list[dict[str, Any]]]) -> Any:
@@ -117,11 +99,3 @@ class ReferenceRenderBinding:
             plan.check()
         issues = [ImportIssue(p.file, p.code, p.message) for p in [*problems, *plan.problems]]
         return [obj for _, obj in loaded], issues
-
-
-class RenderRejected(Exception):
-    """The renderer refused the input with a catalog code."""
-
-    def __init__(self, rejection: Rejection) -> None:
-        self.rejection = rejection
-        super().__init__(f"{rejection.code}: {rejection.message}")

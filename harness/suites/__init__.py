@@ -1,0 +1,78 @@
+"""The generated suites, collected from the project's spec files.
+
+The harness's pytest plugin turns each spec file under the project's spec directories into test
+items named by the spec element they exercise (``state_machines/fabric_sync.yaml::machine``,
+``specs/errors/webhook.yaml::HH-HOOK-001``, ``contracts/kubernetes/vpc.yaml::VPC``,
+``contracts/mappings/vpc.yaml::rejects:gateway_outside_subnet``), and the mappings directory into
+the fabric-wide render properties (``contracts/mappings::rendered-objects``). Items reach the
+implementation only through the adapter (``harness_adapter`` fixture).
+
+Suites by marker: ``stateful``, ``property``, ``fault``. An item whose suite needs a hook the
+adapter does not implement is reported *not applicable* with the hook's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.adapter import NotProvided
+from harness.spec.models import SpecSet
+
+Body = Callable[..., None]
+
+
+def _not_applicable(body: Body) -> Body:
+    """Run ``body``; an adapter without the hook it needs makes the item not applicable, said why."""
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            body(*args, **kwargs)
+        except NotProvided as exc:
+            pytest.skip(f"not applicable: {exc}")
+
+    return run
+
+
+def _item(parent: pytest.Collector, name: str, marker: str, fn: Callable[..., None]) -> pytest.Function:
+    item = pytest.Function.from_parent(parent, name=name, callobj=fn)
+    item.add_marker(getattr(pytest.mark, marker))
+    return item
+
+
+class SpecFile(pytest.File):
+    """One spec file: the generated items for the elements it declares."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.suites import items  # noqa: PLC0415 - hypothesis and friends only when collecting
+
+        specs: SpecSet = self.config.stash[SPECS_KEY]
+        for name, marker, fn in items.for_file(self.path, specs, self.config.stash[ROOT_KEY]):
+            yield _item(self, name, marker, _keep_signature(fn, _not_applicable(fn)))
+
+
+class MappingsDir(pytest.Directory):
+    """The mappings directory: its spec files' items, and the properties of a whole rendered fabric."""
+
+    def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        from harness.suites import items  # noqa: PLC0415
+
+        for path in sorted(self.path.iterdir()):
+            if path.is_file():
+                yield from self.ihook.pytest_collect_file(file_path=path, parent=self)
+        for name, marker, fn in items.for_mappings_dir():
+            yield _item(self, name, marker, _keep_signature(fn, _not_applicable(fn)))
+
+
+def _keep_signature(original: Body, wrapper: Body) -> Body:
+    """pytest reads the fixtures a test needs from its signature: give the wrapper the body's."""
+    import functools  # noqa: PLC0415
+
+    return functools.wraps(original)(wrapper)
+
+
+SPECS_KEY = pytest.StashKey[SpecSet]()
+ROOT_KEY = pytest.StashKey[Path]()
