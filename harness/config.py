@@ -3,6 +3,7 @@
     [tool.harness]
     adapter = "reference"            # entry-point name in hh_harness.adapters, or module:attribute
     specs = ["contracts", "state_machines", "specs/errors", "specs/patterns"]
+    tests = ["tests/e2e"]            # the project's own tests, run with the generated suites
     crds = "../shared/hedgehog-crds" # the Hedgehog CRDs (HARNESS_CRDS_DIR overrides)
 
     [tool.harness.gate]
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILES = ("harness.toml", "pyproject.toml")
-KEYS = frozenset({"adapter", "specs", "crds", "gate"})
+KEYS = frozenset({"adapter", "specs", "tests", "crds", "gate"})
 GATE_KEYS = frozenset(
     {"min-transition-coverage", "min-error-coverage", "min-operation-coverage", "min-invariant-coverage"}
 )
@@ -37,6 +38,7 @@ class ProjectConfig:
     file: Path | None = None
     adapter: str | None = None
     specs: tuple[Path, ...] = ()
+    tests: tuple[Path, ...] = ()  # the project's own test paths `harness run` runs with the generated suites
     crds: Path | None = None
     gate: dict[str, float] = field(default_factory=dict)
 
@@ -75,6 +77,9 @@ def load_config(root: Path) -> ProjectConfig:
     specs = table.get("specs", [])
     if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
         raise ConfigError(f"{path}: [tool.harness] specs must be a list of directory paths")
+    tests = table.get("tests", [])
+    if not isinstance(tests, list) or not all(isinstance(s, str) for s in tests):
+        raise ConfigError(f"{path}: [tool.harness] tests must be a list of paths")
     crds = table.get("crds")
     if crds is not None and not isinstance(crds, str):
         raise ConfigError(f"{path}: [tool.harness] crds must be a directory path")
@@ -86,5 +91,6 @@ def load_config(root: Path) -> ProjectConfig:
     base = path.parent
     return ProjectConfig(
         root=root, file=path, adapter=adapter, specs=tuple(base / s for s in specs),
-        crds=(base / crds) if crds else None, gate={k: float(v) for k, v in gate.items()},
+        tests=tuple(base / t for t in tests), crds=(base / crds) if crds else None,
+        gate={k: float(v) for k, v in gate.items()},
     )  # fmt: skip
