@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import socket
@@ -304,7 +305,7 @@ def test_serve_github_prints_a_ready_line_and_refuses_a_taken_port(tmp_path: Pat
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
         assert ready["token"] == "tok"
-        assert httpx.get(f"{ready['url']}/user", headers={"Authorization": "Bearer tok"}).status_code == 200
+        assert _two_requests_on_one_connection(ready["url"], "tok") == [(200, None, True), (200, None, True)]
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
@@ -323,3 +324,37 @@ def test_a_data_dir_keeps_repositories_across_restarts(tmp_path: Path) -> None:
         assert base64.b64decode(readme.json()["content"]) == b"# kept\n"
     finally:
         second.stop()
+
+
+def _two_requests_on_one_connection(url: str, token: str) -> list[tuple[int, str | None, bool]]:
+    """(status, Connection header, same socket as before) for two GET /user on one HTTP/1.1 connection."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    seen: list[tuple[int, str | None, bool]] = []
+    first_socket = None
+    try:
+        for _ in range(2):
+            conn.request("GET", "/user", headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            first_socket = first_socket or conn.sock
+            seen.append((response.status, response.getheader("Connection"), conn.sock is first_socket))
+    finally:
+        conn.close()
+    return seen
+
+
+def test_the_twin_keeps_http11_connections_alive(endpoint: Endpoint) -> None:
+    assert endpoint.secret
+    assert _two_requests_on_one_connection(endpoint.url, endpoint.secret) == [(200, None, True), (200, None, True)]
+
+
+def test_a_client_asking_to_close_gets_its_connection_closed(endpoint: Endpoint) -> None:
+    host, port = endpoint.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET /user HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {endpoint.secret}\r\n"
+                     "Connection: close\r\n\r\n".encode())  # fmt: skip
+        received = b""
+        while chunk := sock.recv(65536):  # the server closing the connection ends this loop
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200")
