@@ -31,7 +31,7 @@ BASE = "urn:github-openapi"
 # exist (every /repos/... route), 401 for a missing/bad token, 403 for rate limits, 422 validation on
 # operations whose description lists only the success. They are checked against GitHub's generic error
 # schemas instead; any other undocumented (operation, status) fails the test.
-GENERIC = {401: "basic-error", 403: "basic-error", 404: "basic-error", 422: "validation-error"}
+GENERIC = {401: "basic-error", 403: "basic-error", 404: "basic-error", 422: "validation-error", 429: "basic-error"}
 UNDOCUMENTED_OK = {
     ("github.repos.create_in_org", 404),
     ("github.git.create_ref", 404),
@@ -43,6 +43,7 @@ UNDOCUMENTED_OK = {
     ("github.rate_limit.get", 401),
     ("github.repos.get", 403),
     ("github.contents.put", 403),
+    ("github.repos.get", 429),
 }
 
 
@@ -140,6 +141,10 @@ class Checked:
         route = found[0]
         status = response.status_code
         self.seen.add((route.operation, status))
+        if status == 304:
+            # GitHub answers any conditional GET with 304; its description lists it for some operations only.
+            assert response.content == b"" and "etag" in response.headers, f"{route.operation} 304 must be empty"
+            return
         documented, pointer = self.openapi.response(route.openapi_path, request.method, status)
         if documented is None:
             assert (route.operation, status) in UNDOCUMENTED_OK, (
@@ -154,7 +159,13 @@ class Checked:
             pointer = f"/components/schemas/{GENERIC[status]}"
         else:
             content = documented["content"]
-            media = "application/json" if "application/json" in content else next(iter(content))
+            asked = request.headers.get("accept", "").split(";")[0].strip()
+            if asked.endswith(".raw") and not response.headers["content-type"].startswith("application/json"):
+                # The description documents no schema for a raw file body: it is the file's bytes.
+                assert response.headers["content-type"].startswith(asked), f"{route.operation} raw content-type"
+                return
+            media = asked if asked in content else "application/json" if "application/json" in content else next(
+                iter(content))  # fmt: skip
             pointer += "/content/" + media.replace("/", "~1") + "/schema"
         assert response.headers["content-type"].startswith("application/json")
         errors = sorted(self.openapi.validator(pointer).iter_errors(response.json()), key=str)
@@ -251,6 +262,9 @@ def test_git_data_routes_conform(gh: Checked) -> None:
     gh("PATCH", f"{r}/refs/heads/main", 422, json={"sha": main})
     gh("PATCH", f"{r}/refs/heads/main", 200, json={"sha": main, "force": True})
     gh("PATCH", f"{r}/refs/heads/nope", 422, json={"sha": main})
+    assert [x["ref"] for x in gh("GET", f"{r}/refs", 200).json()] == ["refs/heads/main", "refs/heads/topic"]
+    assert [x["ref"] for x in gh("GET", f"{r}/matching-refs/heads/top", 200).json()] == ["refs/heads/topic"]
+    gh("GET", "/repos/hedgehog/e/git/matching-refs/heads", 409)
     gh("DELETE", f"{r}/refs/heads/topic", 204)
     gh("DELETE", f"{r}/refs/heads/topic", 422)
     gh("POST", "/repos/hedgehog/missing/git/refs", 404, json={"ref": "refs/heads/x", "sha": main})
@@ -325,6 +339,19 @@ def test_status_routes_conform(gh: Checked) -> None:
     gh("POST", "/repos/hedgehog/nope/statuses/abc", 404, json={"state": "pending"})
 
 
+def test_media_types_and_conditional_requests_conform(gh: Checked) -> None:
+    gh("POST", "/user/repos", 201, json={"name": "m", "auto_init": True})
+    gh("PUT", "/repos/hedgehog/m/contents/dir/a.yaml", 201, json={"message": "a", "content": b64("a: 1\n")})
+    raw = gh("GET", "/repos/hedgehog/m/contents/dir/a.yaml", 200, headers={"Accept": "application/vnd.github.raw"})
+    assert raw.content == b"a: 1\n"
+    obj = {"Accept": "application/vnd.github.object"}
+    assert gh("GET", "/repos/hedgehog/m/contents/dir", 200, headers=obj).json()["entries"]
+    gh("GET", "/repos/hedgehog/m/contents/dir/a.yaml", 200, headers=obj)
+    etag = gh("GET", "/repos/hedgehog/m", 200).headers["etag"]
+    gh("GET", "/repos/hedgehog/m", 304, headers={"If-None-Match": etag})
+    gh("GET", "/repos/hedgehog/m/pulls?per_page=1", 200)
+
+
 def test_rate_limit_refusals_conform(gh: Checked) -> None:
     gh.client.post("/_twin/rate_limit", json={"writes_per_minute": 1, "retry_after": 7}).raise_for_status()
     gh("POST", "/user/repos", 201, json={"name": "limited", "auto_init": True})
@@ -334,6 +361,8 @@ def test_rate_limit_refusals_conform(gh: Checked) -> None:
     exhausted = gh("GET", "/repos/hedgehog/limited", 403)
     assert exhausted.headers["x-ratelimit-remaining"] == "0"
     gh("GET", "/rate_limit", 200)
+    gh.client.post("/_twin/rate_limit", json={"secondary_requests": 1, "secondary_status": 429}).raise_for_status()
+    assert gh("GET", "/repos/hedgehog/limited", 429).headers["retry-after"] == "7"
 
 
 def test_conform_rejects_a_body_that_breaks_the_description(gh: Checked) -> None:

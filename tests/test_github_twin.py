@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import socket
@@ -304,7 +305,7 @@ def test_serve_github_prints_a_ready_line_and_refuses_a_taken_port(tmp_path: Pat
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
         assert ready["token"] == "tok"
-        assert httpx.get(f"{ready['url']}/user", headers={"Authorization": "Bearer tok"}).status_code == 200
+        assert _two_requests_on_one_connection(ready["url"], "tok") == [(200, None, True), (200, None, True)]
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
@@ -323,3 +324,134 @@ def test_a_data_dir_keeps_repositories_across_restarts(tmp_path: Path) -> None:
         assert base64.b64decode(readme.json()["content"]) == b"# kept\n"
     finally:
         second.stop()
+
+
+def _two_requests_on_one_connection(url: str, token: str) -> list[tuple[int, str | None, bool]]:
+    """(status, Connection header, same socket as before) for two GET /user on one HTTP/1.1 connection."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    seen: list[tuple[int, str | None, bool]] = []
+    first_socket = None
+    try:
+        for _ in range(2):
+            conn.request("GET", "/user", headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            first_socket = first_socket or conn.sock
+            seen.append((response.status, response.getheader("Connection"), conn.sock is first_socket))
+    finally:
+        conn.close()
+    return seen
+
+
+def test_the_twin_keeps_http11_connections_alive(endpoint: Endpoint) -> None:
+    assert endpoint.secret
+    assert _two_requests_on_one_connection(endpoint.url, endpoint.secret) == [(200, None, True), (200, None, True)]
+
+
+def test_a_client_asking_to_close_gets_its_connection_closed(endpoint: Endpoint) -> None:
+    host, port = endpoint.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET /user HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {endpoint.secret}\r\n"
+                     "Connection: close\r\n\r\n".encode())  # fmt: skip
+        received = b""
+        while chunk := sock.recv(65536):  # the server closing the connection ends this loop
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 200")
+
+
+def _file(api: httpx.Client, repo: str, path: str, text: str) -> None:
+    content = base64.b64encode(text.encode()).decode()
+    api.put(
+        f"/repos/hedgehog/{repo}/contents/{path}", json={"message": f"add {path}", "content": content}
+    ).raise_for_status()
+
+
+@pytest.mark.parametrize("accept", ["application/vnd.github.raw", "application/vnd.github.v3.raw"])
+def test_the_raw_media_type_answers_the_file_bytes(api: httpx.Client, accept: str) -> None:
+    api.post("/user/repos", json={"name": "raw", "auto_init": True}).raise_for_status()
+    _file(api, "raw", "fabric/switch.yaml", "kind: Switch\n")
+    raw = api.get("/repos/hedgehog/raw/contents/fabric/switch.yaml", headers={"Accept": accept})
+    assert (raw.status_code, raw.content) == (200, b"kind: Switch\n")
+    assert raw.headers["content-type"] == f"{accept}; charset=utf-8"
+    listing = api.get("/repos/hedgehog/raw/contents/fabric", headers={"Accept": accept})
+    assert [item["name"] for item in listing.json()] == ["switch.yaml"]  # raw applies to files only
+
+
+def test_the_object_media_type_answers_a_directory_as_an_object_with_entries(api: httpx.Client) -> None:
+    api.post("/user/repos", json={"name": "obj", "auto_init": True}).raise_for_status()
+    _file(api, "obj", "fabric/switch.yaml", "kind: Switch\n")
+    found = api.get("/repos/hedgehog/obj/contents/fabric", headers={"Accept": "application/vnd.github.object"})
+    body = found.json()
+    assert (body["type"], body["path"], [e["path"] for e in body["entries"]]) == (
+        "dir", "fabric", ["fabric/switch.yaml"])  # fmt: skip
+    assert isinstance(api.get("/repos/hedgehog/obj/contents/fabric").json(), list)
+
+
+def test_git_refs_lists_every_ref_and_matching_refs_filters_by_prefix(api: httpx.Client) -> None:
+    api.post("/user/repos", json={"name": "refs", "auto_init": True}).raise_for_status()
+    git = "/repos/hedgehog/refs/git"
+    main = api.get(f"{git}/ref/heads/main").json()["object"]["sha"]
+    for ref in ("refs/heads/feature-a", "refs/heads/feature-b", "refs/tags/v1"):
+        api.post(f"{git}/refs", json={"ref": ref, "sha": main}).raise_for_status()
+    for path in (f"{git}/refs", f"{git}/refs/"):
+        listed = api.get(path)
+        assert listed.status_code == 200
+        assert [r["ref"] for r in listed.json()] == ["refs/heads/feature-a", "refs/heads/feature-b",
+                                                     "refs/heads/main", "refs/tags/v1"]  # fmt: skip
+    matching = api.get(f"{git}/matching-refs/heads/feature").json()
+    assert [r["ref"] for r in matching] == ["refs/heads/feature-a", "refs/heads/feature-b"]
+    assert api.get(f"{git}/matching-refs/heads/nothing").json() == []
+
+
+def test_a_conditional_get_answers_304_without_spending_the_rate_limit(api: httpx.Client) -> None:
+    api.post("/user/repos", json={"name": "etag", "auto_init": True}).raise_for_status()
+    readme = "/repos/hedgehog/etag/contents/README.md"
+    first = api.get(readme)
+    etag = first.headers["etag"]
+    again = api.get(readme, headers={"If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    assert again.headers["x-ratelimit-remaining"] == first.headers["x-ratelimit-remaining"]
+    api.put(readme, json={"message": "edit", "content": base64.b64encode(b"edited").decode(),
+                          "sha": first.json()["sha"]}).raise_for_status()  # fmt: skip
+    changed = api.get(readme, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert int(changed.headers["x-ratelimit-remaining"]) < int(first.headers["x-ratelimit-remaining"])
+
+
+def test_list_endpoints_page_with_first_prev_next_last_links(api: httpx.Client) -> None:
+    for n in range(5):
+        api.post("/user/repos", json={"name": f"page-{n}"}).raise_for_status()
+
+    def rels(page: int) -> dict[str, str]:
+        response = api.get("/user/repos", params={"per_page": 2, "page": page, "type": "owner"})
+        return {rel: link["url"] for rel, link in response.links.items()}
+
+    assert set(rels(1)) == {"next", "last"}
+    middle = rels(2)
+    assert set(middle) == {"prev", "next", "last", "first"}
+    assert middle["last"].endswith("/user/repos?type=owner&per_page=2&page=3")
+    assert middle["prev"].endswith("page=1") and middle["next"].endswith("page=3")
+    assert set(rels(3)) == {"prev", "first"}
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_an_armed_secondary_limit_refuses_with_retry_after(api: httpx.Client, status: int) -> None:
+    armed = {"secondary_requests": 1, "secondary_status": status, "retry_after": 9}
+    api.post("/_twin/rate_limit", json=armed).raise_for_status()
+    refused = api.get("/user")
+    assert (refused.status_code, refused.headers["retry-after"]) == (status, "9")
+    assert "secondary rate limit" in refused.json()["message"]
+    assert api.get("/user").status_code == 200
+    bad = api.post("/_twin/rate_limit", json={"secondary_status": 500})
+    assert bad.status_code == 400 and "secondary_status" in bad.json()["message"]
+
+
+def test_created_resources_carry_location_and_empty_answers_no_content_type(api: httpx.Client) -> None:
+    created = api.post("/user/repos", json={"name": "loc", "auto_init": True})
+    assert created.headers["location"] == created.json()["url"]
+    main = api.get("/repos/hedgehog/loc/git/ref/heads/main").json()["object"]["sha"]
+    ref = api.post("/repos/hedgehog/loc/git/refs", json={"ref": "refs/heads/x", "sha": main})
+    assert ref.headers["location"] == ref.json()["url"]
+    deleted = api.delete("/repos/hedgehog/loc/git/refs/heads/x")
+    assert deleted.status_code == 204 and "content-type" not in deleted.headers

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from dulwich.objects import Blob, Commit, Tree
 
 from harness.targets.github import shapes
-from harness.targets.github.context import Ctx, Reply
+from harness.targets.github.context import Ctx, Raw, Reply
 from harness.targets.github.errors import ApiError, not_found, not_supplied
 from harness.targets.github.store import RepoRecord, is_empty, ref_sha
 from harness.targets.github.trees import TREE_MODE, build, flatten, load, read_path
@@ -50,7 +50,11 @@ def _branch_head(rec: RepoRecord, branch: str) -> str | None:
 
 
 def get(ctx: Ctx, p: dict[str, str]) -> Reply:
-    """GET /contents/{path}[?ref=]: a file object, or a list for a directory."""
+    """GET /contents/{path}[?ref=]: a file object, or a list for a directory.
+
+    Media types: ``raw`` answers a file's bytes as they are; ``object`` answers a directory as one object
+    whose ``entries`` are the list.
+    """
     rec = ctx.store.get(p["owner"], p["repo"])
     if is_empty(rec):
         raise not_found("This repository is empty.")
@@ -67,11 +71,16 @@ def get(ctx: Ctx, p: dict[str, str]) -> Reply:
     if mode == TREE_MODE:
         tree = load(rec.git(), sha, Tree)
         prefix = f"{path}/" if path else ""
-        return 200, [_entry(ctx, rec, prefix + e.path.decode(), e.mode, e.sha, ref=ref) for e in tree.iteritems()]
+        entries = [_entry(ctx, rec, prefix + e.path.decode(), e.mode, e.sha, ref=ref) for e in tree.iteritems()]
+        if ctx.media.param == "object":
+            return 200, {**_entry(ctx, rec, path, mode, sha, ref=ref), "entries": entries}
+        return 200, entries
     item = _entry(ctx, rec, path, mode, sha, ref=ref)
     if item["type"] == "file":
-        blob = load(rec.git(), sha, Blob)
-        item.update(content=shapes.wrap64(blob.as_raw_string()), encoding="base64")
+        data = load(rec.git(), sha, Blob).as_raw_string()
+        if ctx.media.param == "raw":
+            return 200, Raw(data, ctx.media.raw_content_type)
+        item.update(content=shapes.wrap64(data), encoding="base64")
     return 200, item
 
 

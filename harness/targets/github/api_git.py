@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 
-from dulwich.objects import Blob, Commit, ObjectID, Tree
+from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
 from dulwich.repo import Repo
 
 from harness.targets.github import shapes
@@ -54,7 +54,9 @@ def create_blob(ctx: Ctx, p: dict[str, str]) -> Reply:
     blob = Blob.from_string(data)
     rec.git().object_store.add_object(blob)
     sha = blob.id.decode()
-    return 201, {"sha": sha, "url": f"{ctx.base}/repos/{rec.full_name}/git/blobs/{sha}"}
+    url = f"{ctx.base}/repos/{rec.full_name}/git/blobs/{sha}"
+    ctx.created(url)
+    return 201, {"sha": sha, "url": url}
 
 
 def get_blob(ctx: Ctx, p: dict[str, str]) -> Reply:
@@ -72,7 +74,9 @@ def post_tree(ctx: Ctx, p: dict[str, str]) -> Reply:
     base_tree = ctx.field("base_tree", str)
     git = rec.git()
     sha = create_tree(git, entries, base_tree)
-    return 201, _tree_shape(ctx, rec, sha, recursive=False)
+    shape = _tree_shape(ctx, rec, sha, recursive=False)
+    ctx.created(str(shape["url"]))
+    return 201, shape
 
 
 def _tree_shape(ctx: Ctx, rec: RepoRecord, sha: str, recursive: bool) -> dict[str, object]:
@@ -131,8 +135,9 @@ def create_commit(ctx: Ctx, p: dict[str, str]) -> Reply:
         obj(git, str(parent), Commit, "Parent SHA")
     sha = ctx.store.commit(rec, tree, [str(x) for x in parents], message,
                            author=ctx.field("author", dict), committer=ctx.field("committer", dict))  # fmt: skip
-    commit = load(git, sha, Commit)
-    return 201, shapes.git_commit(ctx.base, rec, commit)
+    shape = shapes.git_commit(ctx.base, rec, load(git, sha, Commit))
+    ctx.created(shape["url"])
+    return 201, shape
 
 
 def get_commit(ctx: Ctx, p: dict[str, str]) -> Reply:
@@ -154,6 +159,24 @@ def get_ref(ctx: Ctx, p: dict[str, str]) -> Reply:
     return 200, shapes.ref(ctx.base, rec, name, sha)
 
 
+def list_matching_refs(ctx: Ctx, p: dict[str, str]) -> Reply:
+    """GET /git/matching-refs/{ref}: refs whose name starts with ``refs/{ref}``, sorted, paginated.
+
+    GET /git/refs (no ref) is the same list for every ref, as GitHub still answers it.
+    """
+    rec = ctx.store.get(p["owner"], p["repo"])
+    _empty(rec)
+    prefix = f"refs/{p.get('ref', '')}"
+    git = rec.git()
+    found = []
+    for name, sha in sorted(git.refs.as_dict().items()):
+        if name.startswith(b"refs/") and name.decode().startswith(prefix):
+            kind = "tag" if isinstance(git.object_store[sha], Tag) else "commit"
+            found.append(shapes.ref(ctx.base, rec, name.decode(), sha.decode(), kind))
+    listed = f"/git/matching-refs/{p['ref']}" if "ref" in p else "/git/refs"
+    return 200, ctx.page(found, f"/repos/{rec.full_name}{listed}")
+
+
 def create_ref(ctx: Ctx, p: dict[str, str]) -> Reply:
     """POST /git/refs with a full ``refs/...`` name."""
     rec = ctx.store.get(p["owner"], p["repo"])
@@ -164,7 +187,9 @@ def create_ref(ctx: Ctx, p: dict[str, str]) -> Reply:
     obj(rec.git(), sha, Commit, "Object")
     if not ctx.store.move_ref(rec, name, None, sha):
         raise ApiError(422, "Reference already exists")
-    return 201, shapes.ref(ctx.base, rec, name, sha)
+    shape = shapes.ref(ctx.base, rec, name, sha)
+    ctx.created(shape["url"])
+    return 201, shape
 
 
 def update_ref(ctx: Ctx, p: dict[str, str]) -> Reply:

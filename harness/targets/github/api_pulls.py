@@ -44,7 +44,9 @@ def create(ctx: Ctx, p: dict[str, str]) -> Reply:
                         base_sha=base_sha, created_at=stamp, updated_at=stamp)  # fmt: skip
         rec.pulls[pr.number] = pr
     ctx.events.pull_request("opened", rec, pr)
-    return 201, pull(ctx.base, ctx.store, rec, pr)
+    shape = pull(ctx.base, ctx.store, rec, pr)
+    ctx.created(shape["url"])
+    return 201, shape
 
 
 def _pull(ctx: Ctx, p: dict[str, str]) -> tuple[RepoRecord, PullRecord]:
@@ -62,7 +64,7 @@ def get(ctx: Ctx, p: dict[str, str]) -> Reply:
 
 
 def list_pulls(ctx: Ctx, p: dict[str, str]) -> Reply:
-    """GET /pulls?state=&head=&base= (newest first, as GitHub's default sort)."""
+    """GET /pulls?state=&head=&base= (newest first, as GitHub's default sort), paginated."""
     rec = ctx.store.get(p["owner"], p["repo"])
     state = ctx.query.get("state", "open")
     if state not in {"open", "closed", "all"}:
@@ -74,7 +76,9 @@ def list_pulls(ctx: Ctx, p: dict[str, str]) -> Reply:
         for pr in sorted(rec.pulls.values(), key=lambda x: -x.number)
         if state in {"all", pr.state} and head in {"", pr.head} and base in {None, pr.base}
     ]
-    return 200, [pull(ctx.base, ctx.store, rec, pr, full=False) for pr in found]
+    return 200, ctx.page(
+        [pull(ctx.base, ctx.store, rec, pr, full=False) for pr in found], f"/repos/{rec.full_name}/pulls"
+    )
 
 
 def check_merged(ctx: Ctx, p: dict[str, str]) -> Reply:
@@ -191,6 +195,7 @@ def create_status(ctx: Ctx, p: dict[str, str]) -> Reply:
         "creator": shapes.user(ctx.base, ctx.store.login),
     }
     rec.statuses.append({"sha": p["sha"], **body})
+    ctx.created(body["url"])
     return 201, body
 
 

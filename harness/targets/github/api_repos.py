@@ -21,7 +21,9 @@ def _create(ctx: Ctx, owner: str, owner_type: str) -> Reply:
         description=ctx.field("description", str),
         auto_init=bool(ctx.field("auto_init", bool)),
     )
-    return 201, shapes.repository(ctx.base, rec)
+    shape = shapes.repository(ctx.base, rec)
+    ctx.created(shape["url"])
+    return 201, shape
 
 
 def create_in_org(ctx: Ctx, p: dict[str, str]) -> Reply:
@@ -49,8 +51,9 @@ def list_for_org(ctx: Ctx, p: dict[str, str]) -> Reply:
 
 
 def get(ctx: Ctx, p: dict[str, str]) -> Reply:
-    """GET /repos/{owner}/{repo}."""
-    return 200, shapes.repository(ctx.base, ctx.store.get(p["owner"], p["repo"]))
+    """GET /repos/{owner}/{repo} (with ``temp_clone_token``, which only this read carries; empty when public)."""
+    rec = ctx.store.get(p["owner"], p["repo"])
+    return 200, {**shapes.repository(ctx.base, rec), "temp_clone_token": None if rec.private else ""}
 
 
 def delete(ctx: Ctx, p: dict[str, str]) -> Reply:

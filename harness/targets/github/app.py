@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -16,10 +17,11 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from harness.targets.github import admin, gitsmart, routes
-from harness.targets.github.context import Ctx
+from harness.targets.github.context import Ctx, Raw
 from harness.targets.github.errors import DOCS, ApiError
 from harness.targets.github.events import Events
 from harness.targets.github.faults import Fault, Faults, RateLimits
+from harness.targets.github.media import Media, negotiate
 from harness.targets.github.store import Store
 from harness.targets.github.webhooks import Webhooks
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _PRIMARY_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+_SECONDARY_DOCS = _PRIMARY_DOCS + "#about-secondary-rate-limits"
+DEFAULT_MEDIA = Media()
 
 
 class Twin:
@@ -98,59 +102,92 @@ class Twin:
     def _api(self, request: Request) -> Response:
         found = routes.match(request.method, request.path)
         if found is None:
-            return self._json(404, ApiError(404, "Not Found").body(DOCS))
+            return self._respond(404, ApiError(404, "Not Found").body(DOCS))
         route, params = found
         problem = self.authorised(request)
         if problem is not None:
-            return self._json(401, ApiError(401, problem).body(DOCS))
+            return self._respond(401, ApiError(401, problem).body(DOCS))
         fault = self.faults.take(route.operation)
         if fault is not None:
             early = _apply_fault(fault, request.environ)
             if early is not None:
                 return self._with_rate_headers(early)
-        if route.operation != "github.rate_limit.get":
+        counted = route.operation != "github.rate_limit.get"
+        # A conditional GET is only counted once we know it is not a 304 (GitHub does not count those).
+        conditional = request.method == "GET" and bool(request.if_none_match)
+        if counted and not conditional:
             refused = self.limits.spend(request.method in _WRITES)
             if refused is not None:
                 return self._refuse(refused)
+        media = negotiate(request.headers.get("Accept", ""))
+        status, payload, headers = self._handle(request, route, params, media)
+        response = self._respond(status, payload, headers, media)
+        if conditional and status == 200 and request.if_none_match.contains_weak(response.get_etag()[0] or ""):
+            return self._not_modified(response, media)
+        if counted and conditional:
+            refused = self.limits.spend(False)
+            if refused is not None:
+                return self._refuse(refused)
+            return self._with_rate_headers(response, media)
+        return response
+
+    def _handle(self, request: Request, route: routes.Route, params: dict[str, str],
+                media: Media) -> tuple[int, Any, dict[str, str]]:  # fmt: skip
+        """Run the route's handler: (status, payload, extra headers), errors shaped as GitHub shapes them."""
         try:
             body = _parse_body(request)
             self.public_url = request.host_url.rstrip("/")
             ctx = Ctx(self.store, self.events, self.public_url, body, dict(request.args.items()),
-                      self.limits.snapshot())  # fmt: skip
+                      self.limits.snapshot(), media=media)  # fmt: skip
             with self.store.lock:
                 status, payload = route.handler(ctx, params)
         except ApiError as exc:
-            return self._json(exc.status, exc.body(route.documentation_url), exc.headers)
+            return exc.status, exc.body(route.documentation_url), exc.headers
         except Exception:  # a bug in the twin must answer 500, not drop the connection
             log.exception("github twin: %s %s failed", request.method, request.path)
-            return self._json(500, {"message": "Server Error"})
-        return self._json(status, payload, ctx.headers)
+            return 500, {"message": "Server Error"}, {}
+        return status, payload, ctx.headers
 
     def _refuse(self, which: str) -> Response:
         if which == "primary":
             message = "API rate limit exceeded for user. Check out the documentation for more details."
-            return self._json(403, {"message": message, "documentation_url": _PRIMARY_DOCS, "status": "403"},
-                              {"retry-after": str(self.limits.seconds_to_reset())})  # fmt: skip
+            return self._respond(403, {"message": message, "documentation_url": _PRIMARY_DOCS, "status": "403"},
+                                 {"retry-after": str(self.limits.seconds_to_reset())})  # fmt: skip
+        status = self.limits.secondary_status
         message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-        body = {"message": message, "documentation_url": _PRIMARY_DOCS, "status": "403"}
-        return self._json(403, body, {"retry-after": str(self.limits.retry_after())})
+        body = {"message": message, "documentation_url": _SECONDARY_DOCS, "status": str(status)}
+        return self._respond(status, body, {"retry-after": str(self.limits.retry_after())})
 
-    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        data = b"" if payload is None else json.dumps(payload).encode()
-        response = Response(data, status=status)
-        if payload is not None:
-            response.headers["Content-Type"] = "application/json; charset=utf-8"
+    def _respond(self, status: int, payload: Any, headers: dict[str, str] | None = None,
+                 media: Media = DEFAULT_MEDIA) -> Response:  # fmt: skip
+        """JSON (or a Raw body, or none for None) with GitHub's headers; 2xx bodies carry a strong ETag."""
+        if payload is None:
+            response = Response(b"", status=status)
+            del response.headers["Content-Type"]
+        elif isinstance(payload, Raw):
+            response = Response(payload.data, status=status, content_type=payload.content_type)
+        else:
+            response = Response(json.dumps(payload).encode(), status=status, content_type=media.content_type)
+        if payload is not None and 200 <= status < 300:
+            response.set_etag(hashlib.sha256(response.get_data()).hexdigest())
         for name, value in (headers or {}).items():
             response.headers[name] = value
-        return self._with_rate_headers(response)
+        return self._with_rate_headers(response, media)
 
-    def _with_rate_headers(self, response: Response) -> Response:
+    def _not_modified(self, full: Response, media: Media) -> Response:
+        """304 with no body, the ETag kept, the rate limit not spent."""
+        response = Response(b"", status=304)
+        del response.headers["Content-Type"]
+        response.headers["ETag"] = full.headers["ETag"]
+        return self._with_rate_headers(response, media)
+
+    def _with_rate_headers(self, response: Response, media: Media = DEFAULT_MEDIA) -> Response:
         rate = self.limits.snapshot()
         for key in ("limit", "remaining", "used", "reset"):
             response.headers[f"x-ratelimit-{key}"] = str(rate[key])
         response.headers["x-ratelimit-resource"] = "core"
         response.headers["x-github-api-version-selected"] = API_VERSION
-        response.headers["x-github-media-type"] = "github.v3; format=json"
+        response.headers["x-github-media-type"] = media.header
         response.headers["x-github-request-id"] = uuid.uuid4().hex[:20].upper()
         return response
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _ACTIONS = {"respond", "reset", "delay"}
+_SECONDARY_STATUSES = (403, 429)
 
 
 class FaultSpecError(ValueError):
@@ -84,7 +85,12 @@ class Faults:
 
 
 class RateLimits:
-    """The primary (hourly, per token) limit and an optional secondary limit on writes per minute."""
+    """The primary (hourly, per token) limit and the secondary limits GitHub applies to bursts.
+
+    A secondary limit is armed either by rate (``writes_per_minute``: writes beyond it in a rolling minute are
+    refused) or outright (``secondary_requests``: the next N requests are refused, whatever they are). Either
+    answers ``secondary_status`` (403, or 429 as GitHub also does) with ``retry-after: retry_after``.
+    """
 
     def __init__(self, limit: int = 5000) -> None:
         self._lock = threading.Lock()
@@ -92,27 +98,35 @@ class RateLimits:
         self.used = 0
         self.reset_at = int(time.time()) + 3600
         self.writes_per_minute: int | None = None
+        self.secondary_requests = 0
+        self.secondary_status = 403
         self.retry_after_s = 60
         self._writes: list[float] = []
 
     def configure(self, data: Any) -> None:
-        """POST /_twin/rate_limit: {"limit", "remaining", "writes_per_minute", "retry_after"} (all optional)."""
+        """POST /_twin/rate_limit: {"limit", "remaining", "writes_per_minute", "secondary_requests",
+        "secondary_status", "retry_after"} (all optional)."""
         if not isinstance(data, dict):
             raise FaultSpecError("rate_limit: body must be a JSON object")
-        for key in ("limit", "remaining", "writes_per_minute", "retry_after"):
+        for key in ("limit", "remaining", "writes_per_minute", "secondary_requests", "retry_after"):
             value = data.get(key)
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise FaultSpecError(f"rate_limit.{key}: {value!r} must be a non-negative integer")
+        status = data.get("secondary_status")
+        if status is not None and status not in _SECONDARY_STATUSES:
+            raise FaultSpecError(f"rate_limit.secondary_status: {status!r} must be one of {_SECONDARY_STATUSES}")
         with self._lock:
             self.limit = data.get("limit", self.limit)
             self.used = self.limit - data["remaining"] if data.get("remaining") is not None else 0
             self.writes_per_minute = data.get("writes_per_minute", self.writes_per_minute)
+            self.secondary_requests = data.get("secondary_requests") or 0
+            self.secondary_status = status or self.secondary_status
             self.retry_after_s = data.get("retry_after", self.retry_after_s)
             self._writes.clear()
 
     def reset(self) -> None:
         """Back to a full hourly budget and no secondary limit."""
-        self.configure({"limit": 5000, "writes_per_minute": None, "retry_after": 60})
+        self.configure({"limit": 5000, "writes_per_minute": None, "secondary_status": 403, "retry_after": 60})
 
     def snapshot(self) -> dict[str, int]:
         """{"limit", "remaining", "used", "reset"} as the headers and GET /rate_limit report it."""
@@ -127,6 +141,9 @@ class RateLimits:
             self._roll()
             if self.used >= self.limit:
                 return "primary"
+            if self.secondary_requests > 0:
+                self.secondary_requests -= 1
+                return "secondary"
             if write and self.writes_per_minute is not None:
                 now = time.monotonic()
                 self._writes = [t for t in self._writes if now - t < 60]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, PathConverter, Rule
 
 from harness.targets.github import api_contents, api_git, api_pulls, api_repos
 from harness.targets.github.context import Handler
@@ -30,6 +30,13 @@ class Route:
         return DOCS + self.docs
 
 
+class _BranchConverter(PathConverter):
+    """A branch name (slashes allowed) that does not end in /protection: GET /branches/{branch}/protection is
+    GitHub's branch-protection operation, which the twin does not serve, not a branch called "main/protection"."""
+
+    regex = r"[^/].*?(?<!/protection)"
+
+
 _R = "/repos/<owner>/<repo>"
 _O = "/repos/{owner}/{repo}"
 
@@ -44,7 +51,7 @@ ROUTES: tuple[Route, ...] = (
           "repos/repos#list-organization-repositories"),
     Route("github.repos.get", "GET", _R, _O, api_repos.get, "repos/repos#get-a-repository"),
     Route("github.repos.delete", "DELETE", _R, _O, api_repos.delete, "repos/repos#delete-a-repository"),
-    Route("github.repos.get_branch", "GET", f"{_R}/branches/<path:branch>", f"{_O}/branches/{{branch}}",
+    Route("github.repos.get_branch", "GET", f"{_R}/branches/<branch:branch>", f"{_O}/branches/{{branch}}",
           api_repos.get_branch, "branches/branches#get-a-branch"),
     Route("github.users.get_authenticated", "GET", "/user", "/user",
           api_repos.get_authenticated_user, "users/users#get-the-authenticated-user"),
@@ -72,6 +79,10 @@ ROUTES: tuple[Route, ...] = (
           api_git.get_commit, "git/commits#get-a-commit-object"),
     Route("github.git.get_ref", "GET", f"{_R}/git/ref/<path:ref>", f"{_O}/git/ref/{{ref}}",
           api_git.get_ref, "git/refs#get-a-reference"),
+    Route("github.git.list_matching_refs", "GET", f"{_R}/git/matching-refs/<path:ref>",
+          f"{_O}/git/matching-refs/{{ref}}", api_git.list_matching_refs, "git/refs#list-matching-references"),
+    Route("github.git.list_matching_refs", "GET", f"{_R}/git/refs", f"{_O}/git/matching-refs/{{ref}}",
+          api_git.list_matching_refs, "git/refs#list-matching-references"),
     Route("github.git.create_ref", "POST", f"{_R}/git/refs", f"{_O}/git/refs",
           api_git.create_ref, "git/refs#create-a-reference"),
     Route("github.git.update_ref", "PATCH", f"{_R}/git/refs/<path:ref>", f"{_O}/git/refs/{{ref}}",
@@ -101,6 +112,7 @@ _MAP = Map(
     [Rule(r.rule, endpoint=i, methods=[r.method]) for i, r in enumerate(ROUTES)],
     strict_slashes=False,
     merge_slashes=False,
+    converters={"branch": _BranchConverter},
 )
 
 

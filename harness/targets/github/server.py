@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -24,12 +25,71 @@ from harness.targets.github.app import Twin
 
 TOKEN_ENV = "HARNESS_GITHUB_TOKEN"
 LOOPBACK = ("127.0.0.1", "localhost")
+KEEP_ALIVE_S = 30
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """HTTP/1.1 keep-alive like GitHub, and no per-request log lines on stderr."""
+class _KeepAliveHandler(WSGIRequestHandler):
+    """HTTP/1.1 keep-alive like GitHub, and no per-request log lines on stderr.
+
+    werkzeug's own ``run_wsgi`` answers ``Connection: close`` to every request (it cannot drain a request
+    body it did not read). This one reads the whole request body before calling the app and answers with a
+    Content-Length, so the connection stays usable for the next request unless the client asks to close it.
+    """
 
     protocol_version = "HTTP/1.1"
+    timeout = KEEP_ALIVE_S  # an idle kept-alive connection releases its thread after this long
+
+    def run_wsgi(self) -> None:
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(self._request_body(environ))
+        environ["CONTENT_LENGTH"] = str(len(environ["wsgi.input"].getvalue()))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ.pop("wsgi.input_terminated", None)
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return chunks.append
+
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                chunks.extend(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except Exception:
+            logging.getLogger(__name__).exception("github twin: %s %s failed", self.command, self.path)
+            started[:] = ["500 Internal Server Error", [("Content-Type", "text/plain")]]
+            chunks[:] = [b"Internal Server Error\n"]
+        self._respond(started[0], started[1], b"".join(chunks))
+
+    def _request_body(self, environ: dict[str, Any]) -> bytes:
+        stream = environ["wsgi.input"]
+        if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's DechunkedInput ends at the last chunk
+            return bytes(stream.read())
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return bytes(stream.read(length)) if length > 0 else b""
+
+    def _respond(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        code_text, _, reason = status.partition(" ")
+        code = int(code_text)
+        self.send_response(code, reason)
+        bodiless = code in {204, 304} or 100 <= code < 200
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in {"content-length", "transfer-encoding"}:
+                continue
+            if lowered == "connection" and value.lower() == "close":
+                self.close_connection = True
+            self.send_header(name, value)
+        if not bodiless:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not bodiless and self.command != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -57,7 +117,7 @@ class TwinServer:
                               "pass a writable directory") from exc  # fmt: skip
         try:
             self._server: BaseWSGIServer = make_server(host, port, self.twin, threaded=True,
-                                                       request_handler=_QuietHandler)  # fmt: skip
+                                                       request_handler=_KeepAliveHandler)  # fmt: skip
         except OSError as exc:  # lost a race for the port after the check above
             raise TargetError(f"cannot start the GitHub twin on {host}:{port}: {exc.strerror}; "
                               "pass another --port") from exc  # fmt: skip

@@ -148,9 +148,20 @@ def repository(base: str, rec: RepoRecord) -> dict[str, Any]:
         "allow_rebase_merge": True,
         "allow_auto_merge": False,
         "delete_branch_on_merge": False,
+        "allow_update_branch": False,
+        "use_squash_pr_title_as_default": False,
+        "squash_merge_commit_title": "COMMIT_OR_PR_TITLE",
+        "squash_merge_commit_message": "COMMIT_MESSAGES",
+        "merge_commit_title": "MERGE_MESSAGE",
+        "merge_commit_message": "PR_TITLE",
+        "allow_forking": True,
+        "web_commit_signoff_required": False,
+        "custom_properties": {},
         "network_count": 0,
         "subscribers_count": 0,
     }
+    if rec.owner_type == "Organization":
+        shape["organization"] = user(base, rec.owner, "Organization")
     shape["open_issues_count"] = shape["open_issues"]
     shape.update({key: api + suffix for key, suffix in _REPO_URLS.items()})
     return shape
