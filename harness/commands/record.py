@@ -1,8 +1,8 @@
 """``harness record``: run the recording scenarios against live targets and write VCR cassettes.
 
-The world is the one the live tests use (the test fabric built in NetBox, the GitHub twin, the
-Kubernetes stand-in with the real CRDs, a contract proxy per boundary), so recording needs the
-project checkout with its ``tests/`` tree and a NetBox the harness may reset (the managed one,
+The world is the harness's live world (:mod:`harness.world.live`: the test fabric built in NetBox,
+the GitHub twin, the Kubernetes stand-in with the real CRDs, a contract proxy per boundary) around
+the implementation named by its adapter; it needs a NetBox the harness may reset (the managed one,
 on ``--netbox-port``; an existing NetBox given by ``--netbox-url`` is refused at its reset).
 Cassettes are redacted as they are written. ``--compare DIR`` prints the drift between the new
 recording and the corpus in DIR, per operation, and exits 1 when anything drifted.
@@ -11,7 +11,6 @@ recording and the corpus in DIR, per operation, and exits 1 when anything drifte
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import tempfile
@@ -19,12 +18,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from harness.adapter import Adapter, AdapterError, load_adapter
+from harness.config import ConfigError, load_config
 from harness.replay.cassette import CassetteError
 from harness.replay.scenarios import SCENARIOS, ScenarioError, compare_corpora, record_scenarios
 from harness.spec.loader import load_specs
 from harness.spec.project import default_spec_paths, find_root, schema_dir, shared_crds_dir
 from harness.targets.base import TargetError
 from harness.targets.netbox import netbox_from_env
+from harness.world.live import make_world
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
 
@@ -36,21 +38,20 @@ def _record(args: argparse.Namespace) -> int:
     root = find_root()
     crds = shared_crds_dir(root)
     if crds is None:
-        print("harness record: the Hedgehog CRDs were not found; set HARNESS_CRDS_DIR", file=sys.stderr)
+        print("harness record: the Hedgehog CRDs were not found; set [tool.harness] crds or HARNESS_CRDS_DIR",
+              file=sys.stderr)  # fmt: skip
         return EXIT_ERROR
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))  # the world builder and the test fabric live in tests/
     try:
-        world_module = importlib.import_module("tests.live.reference_world")
-    except ImportError as exc:
-        print(f"harness record: needs the project's tests/ tree under {root}: {exc}", file=sys.stderr)
+        adapter = load_adapter(args.adapter or load_config(root).adapter)
+    except (AdapterError, ConfigError) as exc:
+        print(f"harness record: {exc}", file=sys.stderr)
         return EXIT_ERROR
     with ExitStack() as stack:
-        return _record_in(args, root, crds, world_module, stack)
+        return _record_in(args, root, crds, adapter, stack)
     return EXIT_ERROR  # not reached: ExitStack swallows no exception, but its type does not say so
 
 
-def _record_in(args: argparse.Namespace, root: Path, crds: Path, world_module: Any, stack: ExitStack) -> int:
+def _record_in(args: argparse.Namespace, root: Path, crds: Path, adapter: Adapter, stack: ExitStack) -> int:
     target = netbox_from_env(url=args.netbox_url, token=args.netbox_token, port=args.netbox_port)
     work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hh-record-")))
     out: Path = args.out or work / "cassettes"
@@ -59,13 +60,14 @@ def _record_in(args: argparse.Namespace, root: Path, crds: Path, world_module: A
             stack.callback(target.stop)
         endpoint = target.start()
         specs = load_specs(default_spec_paths(root), schema_dir(root), root).specs
-        worlds = world_module.make_world(target, endpoint, crds, work, proxied=True)
+        worlds = make_world(adapter, specs, target, endpoint, crds_dir=crds, workdir=work, spec_root=root,
+                            proxied=True)  # fmt: skip
         world = next(worlds)
-        stack.callback(lambda: next(worlds, None))  # finish the generator: stops proxies, twin, stand-in
+        stack.callback(worlds.close)  # stops the proxies, the twin and the stand-in
         secrets = [s for s in (endpoint.secret, world.github.secret, world.kube.secret) if s]
         recordings = record_scenarios(world, world.fabric.site_slug, out, secrets, args.scenario or ())
         reports = compare_corpora(args.compare, out, specs) if args.compare else {}
-    except (TargetError, ScenarioError, CassetteError, AssertionError) as exc:
+    except (TargetError, ScenarioError, CassetteError, AdapterError) as exc:
         print(f"harness record: {exc}", file=sys.stderr)
         return EXIT_ERROR
     for rec in recordings:
@@ -94,6 +96,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--compare", type=Path, default=None, metavar="DIR", help="report drift against this corpus")
     parser.add_argument("--json", action="store_true", help="print the drift report as JSON")
+    parser.add_argument("--adapter", default=None, metavar="NAME", help="the implementation's adapter")
     parser.add_argument("--netbox-url", default=None, help="an existing NetBox (it must allow a reset)")
     parser.add_argument("--netbox-token", default=None, help="its API token (default $HARNESS_NETBOX_TOKEN)")
     parser.add_argument("--netbox-port", type=int, default=None, help="port of the managed NetBox")

@@ -1,6 +1,6 @@
 """Recording scenarios: what ``harness record`` runs against live targets, and the corpus it writes.
 
-A scenario drives the reference integration through its CLI while a :class:`ContractProxy`
+A scenario drives the implementation through its adapter while a :class:`ContractProxy`
 stands at every boundary, then writes one redacted VCR.py cassette per boundary::
 
     <out>/<scenario>/<boundary>.yaml      e.g. tests/cassettes/sync/netbox.yaml
@@ -13,9 +13,7 @@ reports per operation what changed between two recordings (:mod:`harness.replay.
 
 from __future__ import annotations
 
-import json
-import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +22,7 @@ from harness.proxy.server import ContractProxy
 from harness.replay.cassette import Cassette, load_cassette
 from harness.replay.drift import DriftReport, drift
 from harness.spec.models import SpecSet
+from harness.world.process import RunResult
 
 BOUNDARIES = ("netbox", "github", "kubernetes")
 
@@ -33,41 +32,38 @@ class ScenarioError(RuntimeError):
 
 
 class ScenarioWorld(Protocol):
-    """What a scenario needs of a world (``tests/live/reference_world.World`` provides it)."""
+    """What a scenario needs of a world (:class:`harness.world.live.World` provides it)."""
 
     proxies: dict[str, ContractProxy]
 
-    def reference(
-        self, *args: str, crash_after: str | None = None, timeout: float = 300
-    ) -> subprocess.CompletedProcess[str]: ...
+    def act(self, action: str, *, timeout_s: float = 300, **options: str) -> RunResult: ...
+
+    def observe(self) -> Mapping[str, Any]: ...
 
     def custom_objects(self) -> Any: ...
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named sequence of reference commands, recorded as one cassette per boundary."""
+    """A named sequence of actions of the implementation, recorded as one cassette per boundary."""
 
     name: str
     description: str
     run: Callable[[ScenarioWorld, str], None]
 
 
-def _reference_json(world: ScenarioWorld, *args: str) -> dict[str, Any]:
-    proc = world.reference(*args)
-    if proc.returncode != 0:
-        raise ScenarioError(f"`reference {' '.join(args)}` exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    try:
-        out: dict[str, Any] = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"`reference {' '.join(args)}` printed no JSON: {exc}") from exc
-    return out
+def _act(world: ScenarioWorld, action: str) -> Mapping[str, Any]:
+    """Run ``action`` through the adapter; what the implementation reports afterwards."""
+    result = world.act(action)
+    if result.returncode != 0:
+        raise ScenarioError(f"the {action} action exited {result.returncode}: {result.stderr.strip()[-500:]}")
+    return world.observe()
 
 
 def _sync(world: ScenarioWorld, fabric: str) -> None:
-    outcome = _reference_json(world, "sync", "--fabric", fabric)
-    if outcome.get("state") != "in_sync":
-        raise ScenarioError(f"the sync of {fabric} ended in state {outcome.get('state')!r}, expected 'in_sync'")
+    state = (_act(world, "sync").get("fabric") or {}).get("fabric_sync", {}).get("state")
+    if state != "in_sync":
+        raise ScenarioError(f"the sync of {fabric} ended in state {state!r}, expected 'in_sync'")
 
 
 def _drift(world: ScenarioWorld, fabric: str) -> None:
@@ -82,14 +78,17 @@ def _drift(world: ScenarioWorld, fabric: str) -> None:
     api.replace_namespaced_custom_object(
         "wiring.githedgehog.com", "v1beta1", "default", "switches", live["metadata"]["name"], live
     )
-    drifts = _reference_json(world, "drift", "--fabric", fabric).get("drifts", [])
-    if not any(d.get("drift") == "spec_drift" for d in drifts):
-        raise ScenarioError(f"the drift check did not report the cluster edit as spec_drift: {drifts}")
+    resources = _act(world, "drift").get("resources", [])
+    drifts = {(r.get("drift") or {}).get("state") for r in resources}
+    if "spec_drift" not in drifts:
+        raise ScenarioError(
+            f"the drift check did not report the cluster edit as spec_drift: {sorted(map(str, drifts))}"
+        )
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("sync", "a full `reference sync` of the test fabric into an empty repository and cluster", _sync),
-    Scenario("drift", "a cluster edit after the sync, then `reference drift`", _drift),
+    Scenario("sync", "a full sync of the test fabric into an empty repository and cluster", _sync),
+    Scenario("drift", "a cluster edit after the sync, then a drift check", _drift),
 )
 
 

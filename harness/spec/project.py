@@ -17,9 +17,24 @@ def find_root(start: Path | None = None) -> Path:
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / _MARKER).is_file() or (candidate / "harness.toml").is_file():
+        if (candidate / _MARKER).is_file() or (candidate / "harness.toml").is_file() or _configured(candidate):
             return candidate
-    return Path(__file__).resolve().parents[2]
+    from harness.resources import default_project  # noqa: PLC0415
+
+    return default_project()
+
+
+def _configured(directory: Path) -> bool:
+    """Whether ``directory`` has a pyproject.toml with a [tool.harness] table."""
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    from harness.config import ConfigError, config_file  # noqa: PLC0415
+
+    try:
+        return config_file(directory) is not None
+    except ConfigError:
+        return True  # it is meant to be the project; the error is reported when the config is read
 
 
 def default_spec_paths(root: Path) -> list[Path]:
@@ -31,7 +46,14 @@ def default_spec_paths(root: Path) -> list[Path]:
 
 
 def schema_dir(root: Path) -> Path:
-    return root / "specs" / "schema"
+    """The meta-schemas: the project's own ``specs/schema`` (a fork of the spec language), else the
+    ones the harness ships."""
+    own = root / "specs" / "schema"
+    if own.is_dir():
+        return own
+    from harness.resources import meta_schemas  # noqa: PLC0415
+
+    return meta_schemas()
 
 
 def shared_crds_dir(root: Path) -> Path | None:

@@ -28,7 +28,7 @@ from hh_reference.specs import load_catalog
 from harness.kube.admission import check_manifest_object
 from harness.kube.crds import CrdRegistry
 from harness.targets.base import Endpoint, Target
-from tests.reference.fabric import SITE, BuiltFabric, build_fabric
+from harness.world.fabric import SITE, BuiltFabric, build_fabric
 
 pytestmark = pytest.mark.live
 

@@ -1,0 +1,172 @@
+"""A complete local world for an implementation under test: the managed real NetBox (reset), the
+GitHub twin with a fresh repository, the Kubernetes stand-in serving the real Hedgehog CRDs,
+optionally a contract proxy in front of each, the implementation prepared through its adapter
+(``setup``), and the test fabric built in NetBox. What the world holds is read back through the
+providers' public APIs, never through the implementation."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from kubernetes import client, config
+
+from harness.adapter import Adapter, Command, Endpoints
+from harness.proxy.server import ContractProxy
+from harness.spec.models import SpecSet
+from harness.targets.base import Endpoint, Target, TargetError
+from harness.targets.github.target import GitHubTwin
+from harness.targets.kube.kubeconfig import write_kubeconfig
+from harness.targets.kube.local import LocalKube
+from harness.world.fabric import BuiltFabric, build_fabric
+from harness.world.netbox_api import NetBoxApi
+from harness.world.process import RunResult, run_action
+
+REPO = "fabric-gitops"
+FABRIC = "hh-e2e"
+WORLD_READY_DELAY_S = 0.05  # the stand-in's fabric controller reports Ready this long after a write
+
+
+@dataclass
+class World:
+    netbox: Endpoint
+    github: Endpoint
+    kube: Endpoint
+    endpoints: Endpoints  # what the implementation is configured with (through the proxies when proxied)
+    adapter: Adapter
+    specs: SpecSet
+    fabric: BuiltFabric
+    netbox_api: NetBoxApi
+    proxies: dict[str, ContractProxy] = field(default_factory=dict)
+    twin: GitHubTwin | None = None
+    kube_target: LocalKube | None = None
+
+    # -- the implementation under test, through its adapter ------------------------------------
+    def command(self, action: str, **options: str) -> Command:
+        return self.adapter.command(action, self.endpoints, **{"fabric": self.fabric.site_slug, **options})
+
+    def act(self, action: str, *, timeout_s: float = 300, **options: str) -> RunResult:
+        return run_action(self.command(action, **options), timeout_s)
+
+    def observe(self) -> Mapping[str, Any]:
+        return self.adapter.observe(self.endpoints, self.fabric.site_slug)
+
+    # -- GitHub --------------------------------------------------------------------------------
+    def gh(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.github.url,
+            headers={"Authorization": f"Bearer {self.github.secret}", "Accept": "application/vnd.github+json"},
+            timeout=30,
+        )
+
+    def repo_files(self, prefix: str = f"fabrics/{FABRIC}", branch: str = "main") -> dict[str, bytes]:
+        owner = self.github.extra["owner"]
+        with self.gh() as gh:
+            head = gh.get(f"/repos/{owner}/{REPO}/git/ref/heads/{branch}").json()["object"]["sha"]
+            tree_sha = gh.get(f"/repos/{owner}/{REPO}/git/commits/{head}").json()["tree"]["sha"]
+            tree = gh.get(f"/repos/{owner}/{REPO}/git/trees/{tree_sha}", params={"recursive": "1"}).json()["tree"]
+            files = {}
+            for entry in tree:
+                if entry["type"] == "blob" and entry["path"].startswith(prefix + "/"):
+                    blob = gh.get(f"/repos/{owner}/{REPO}/git/blobs/{entry['sha']}").json()
+                    files[entry["path"]] = base64.b64decode(blob["content"])
+            return files
+
+    def commits(self, branch: str = "main") -> list[dict[str, Any]]:
+        owner = self.github.extra["owner"]
+        with self.gh() as gh:
+            sha = gh.get(f"/repos/{owner}/{REPO}/git/ref/heads/{branch}").json()["object"]["sha"]
+            chain = []
+            while sha:
+                commit = gh.get(f"/repos/{owner}/{REPO}/git/commits/{sha}").json()
+                chain.append(commit)
+                sha = commit["parents"][0]["sha"] if commit["parents"] else ""
+            return chain
+
+    # -- Kubernetes ----------------------------------------------------------------------------
+    def custom_objects(self) -> Any:
+        """The official client's CustomObjectsApi for the stand-in (not through the proxy)."""
+        api_client = config.new_client_from_config(config_file=self.kube.extra["kubeconfig"])  # type: ignore[no-untyped-call]
+        return client.CustomObjectsApi(api_client)
+
+    def cluster_objects(self) -> dict[str, dict[str, Any]]:
+        """Every object of the kinds the Kubernetes contracts declare, by ``Kind/name``."""
+        api = self.custom_objects()
+        found = {}
+        for resource in self.specs.resources().values():
+            listed = api.list_namespaced_custom_object(resource.group, resource.version, "default", resource.plural)
+            for item in listed["items"]:
+                found[f"{resource.kind}/{item['metadata']['name']}"] = item
+        return found
+
+
+def rendered_keys(files: dict[str, bytes]) -> set[str]:
+    keys = set()
+    for data in files.values():
+        obj = yaml.safe_load(data)
+        keys.add(f"{obj['kind']}/{obj['metadata']['name']}")
+    return keys
+
+
+def make_world(
+    adapter: Adapter,
+    specs: SpecSet,
+    netbox_target: Target,
+    netbox: Endpoint,
+    *,
+    crds_dir: Path,
+    workdir: Path,
+    spec_root: Path,
+    mode: str = "direct",
+    proxied: bool = False,
+    settings: Mapping[str, str] | None = None,
+) -> Generator[World]:
+    """Reset NetBox, start the twin and the stand-in, create the repository, set the implementation
+    up, build the fabric; yields the world and stops what it started afterwards.
+
+    With ``proxied`` the implementation reaches NetBox, GitHub and the cluster through a
+    ContractProxy each (``world.proxies[boundary]``): every exchange is checked against the
+    contracts, and error-catalog recipes can be injected at an operation."""
+    netbox_target.reset()
+    twin = GitHubTwin()
+    kube = LocalKube(crds=[crds_dir], ready_delay=WORLD_READY_DELAY_S)
+    gh = twin.start()
+    k = kube.start()
+    proxies: dict[str, ContractProxy] = {}
+    try:
+        urls = {"netbox": netbox.url, "github": gh.url, "kubernetes": k.url}
+        kubeconfig = k.extra["kubeconfig"]
+        if proxied:
+            for boundary, upstream in urls.items():
+                proxies[boundary] = ContractProxy(upstream, specs, boundary).start()
+                urls[boundary] = proxies[boundary].url
+            kubeconfig = str(write_kubeconfig(workdir / "kubeconfig-proxied", urls["kubernetes"]))
+        owner = gh.extra["owner"]
+        with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
+            http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
+        endpoints = Endpoints(
+            netbox_url=urls["netbox"], netbox_token=netbox.secret or "", github_url=urls["github"],
+            github_token=gh.secret or "", github_owner=owner, github_repo=REPO, github_branch="main",
+            kubeconfig=kubeconfig, kube_context=k.extra["context"], workdir=workdir, spec_root=spec_root,
+            settings={"gitops_mode": mode, "ready_timeout_s": "30", **(settings or {})},
+        )  # fmt: skip
+        api = NetBoxApi(netbox.url, netbox.secret or "")
+        world = World(netbox, gh, k, endpoints, adapter, specs, BuiltFabric(FABRIC, 0), api, proxies, twin, kube)
+        setup = world.act("setup")
+        if setup.returncode != 0:
+            raise TargetError(f"the implementation's setup action failed ({setup.returncode}): {setup.stderr[-1000:]}")
+        world.fabric = build_fabric(api, FABRIC)
+        api.update("dcim.sites", world.fabric.site_id,
+                   {"custom_fields": {"hh_fabric_status": "active", "hh_gitops_mode": mode}})  # fmt: skip
+        yield world
+        api.close()
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+        twin.stop()
+        kube.stop()
