@@ -15,17 +15,21 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_ERROR = 2
 
-# Each module registers its subcommands and sets ``func`` on its parsers.
-COMMAND_MODULES = (
-    "harness.commands.validate",
-    "harness.commands.serve",
-    "harness.commands.kube",
-    "harness.commands.updown",
-    "harness.commands.gate",
-    "harness.commands.run",
-    "harness.commands.record",
-    "harness.commands.init",
-)
+# Subcommand -> (module that registers it and sets ``func``, its help line), in help order. Only the
+# chosen command's module is imported: each pulls in what it runs (httpx, jsonschema, kubernetes,
+# the targets), and a start-up that imports them all costs ~30 times an empty interpreter's.
+# tests/test_perf_cli.py checks that this table says what the modules register.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("harness.commands.validate", "validate specs against their meta-schemas and each other"),
+    "serve": ("harness.commands.serve", "run a local stand-in (Kubernetes API, GitHub twin) until interrupted"),
+    "kube": ("harness.commands.kube", "Kubernetes manifests and CRDs"),
+    "up": ("harness.commands.updown", "install and start a managed target; print {url, token} as JSON"),
+    "down": ("harness.commands.updown", "stop what `harness up` started (by PID files); keep caches"),
+    "gate": ("harness.commands.gate", "fail when a report's coverage is below thresholds or anything failed"),
+    "run": ("harness.commands.run", "the main job: validate specs, run every generated suite, write the report"),
+    "record": ("harness.commands.record", "record the replay scenarios against live targets as VCR cassettes"),
+    "init": ("harness.commands.init", "scaffold a project: default specs, harness.toml, an adapter skeleton"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,16 +40,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names: the top-level parser has no option but -h, so the first word
+    that is not an option."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser. The module of ``command`` registers its subcommands in full; every other
+    subcommand is a placeholder with its help line, enough for ``harness --help`` and usage errors.
+    Without ``command`` every module registers its own."""
     parser = _Parser(prog="harness", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    chosen = COMMANDS[command][0] if command in COMMANDS else None
+    registered: set[str] = set()
+    for name, (module, help_line) in COMMANDS.items():
+        if command is not None and module != chosen:
+            sub.add_parser(name, help=help_line)
+        elif module not in registered:
+            importlib.import_module(module).register(sub)
+            registered.add(module)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_chosen(argv) or "")
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.spec.crds import check_against_crds, load_crd_versions
 from harness.spec.crosscheck import cross_check
 from harness.spec.diagnostics import Diagnostic, Severity, SpecError
 from harness.spec.loader import load_specs
@@ -49,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     diagnostics = list(result.diagnostics)
     diagnostics += cross_check(result.specs)
     if args.crds:
+        from harness.spec.crds import check_against_crds, load_crd_versions  # noqa: PLC0415  (only with --crds)
+
         if not args.crds.is_dir():
             print(f"harness validate: --crds {args.crds}: not a directory", file=sys.stderr)
             return EXIT_ERROR

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +23,7 @@ from hh_reference.snapshot import (
     Cable,
     Device,
     FabricSnapshot,
+    Interface,
     Prefix,
 )
 
@@ -42,6 +43,42 @@ def _obj(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
         "metadata": {"name": name, "namespace": NAMESPACE},
         "spec": spec,
     }
+
+
+class _Index:
+    """Lookups by id built once per render, so every cable end, member and address is found in
+    constant time; where NetBox could hold a duplicate id the first record wins, as a scan would."""
+
+    def __init__(self, snap: FabricSnapshot) -> None:
+        self.snap = snap
+        self.interfaces: dict[int, Interface] = {}
+        for iface in snap.interfaces:
+            self.interfaces.setdefault(iface.id, iface)
+        self.devices: dict[int, Device] = {}
+        self.members: dict[int, set[int]] = defaultdict(set)  # virtual chassis id -> its switches
+        self.non_switch_member: dict[int, Device] = {}  # virtual chassis id -> its first other member
+        for device in snap.devices:
+            self.devices.setdefault(device.id, device)
+            if device.virtual_chassis_id is not None:
+                if device.role == ROLE_SWITCH:
+                    self.members[device.virtual_chassis_id].add(device.id)
+                else:
+                    self.non_switch_member.setdefault(device.virtual_chassis_id, device)
+        self.profiles: dict[int, str | None] = {}
+        for device_type in snap.device_types:
+            self.profiles.setdefault(device_type.id, device_type.switch_profile)
+        self.ipv4: dict[int, list[str]] = defaultdict(list)  # interface id -> its IPv4 addresses
+        for address in snap.ip_addresses:
+            if address.interface_id is not None and ":" not in address.address:
+                self.ipv4[address.interface_id].append(address.address)
+        self.vpc_prefixes: dict[int, list[Prefix]] = defaultdict(list)  # VRF id -> its VPC subnet prefixes
+        for prefix in snap.prefixes:
+            if prefix.vrf_id is not None and prefix.vpc_subnet:
+                self.vpc_prefixes[prefix.vrf_id].append(prefix)
+
+    def members_of(self, vc_id: int | None) -> set[int]:
+        """The switches of virtual chassis ``vc_id`` (none for no chassis)."""
+        return self.members.get(vc_id, set()) if vc_id is not None else set()
 
 
 def _unique(names: Iterable[tuple[str, str]], what: str) -> None:
@@ -132,9 +169,9 @@ def _devices(snap: FabricSnapshot) -> dict[int, str]:
     return {d.id: n for d, n in pairs}
 
 
-def _switch_groups(snap: FabricSnapshot) -> dict[int, tuple[str, str]]:
+def _switch_groups(index: _Index) -> dict[int, tuple[str, str]]:
     """Virtual chassis id -> (normalised name, redundancy type) of every Hedgehog switch group."""
-    groups = [vc for vc in snap.virtual_chassis if vc.redundancy_type]
+    groups = [vc for vc in index.snap.virtual_chassis if vc.redundancy_type]
     named = [(vc, dns_label(vc.name, source=f"dcim.virtualchassis {vc.id} name")) for vc in groups]
     _unique(((vc.name, n) for vc, n in named), "SwitchGroup")
     out: dict[int, tuple[str, str]] = {}
@@ -143,20 +180,20 @@ def _switch_groups(snap: FabricSnapshot) -> dict[int, tuple[str, str]]:
             raise_condition(
                 "required_custom_field_empty", object=f"dcim.virtualchassis {vc.name}", field="hh_redundancy_type"
             )
-        for member in snap.devices:
-            if member.virtual_chassis_id == vc.id and member.role != ROLE_SWITCH:
-                raise_condition(
-                    "connection_shape_invalid",
-                    group=vc.name,
-                    member=member.name,
-                    reason="member is not a hedgehog-switch",
-                )
+        member = index.non_switch_member.get(vc.id)
+        if member is not None:
+            raise_condition(
+                "connection_shape_invalid",
+                group=vc.name,
+                member=member.name,
+                reason="member is not a hedgehog-switch",
+            )
         out[vc.id] = (name, str(vc.redundancy_type))
     return out
 
 
 def _switch(
-    device: Device, name: str, snap: FabricSnapshot, groups: dict[int, tuple[str, str]], vlan_ns: list[str]
+    device: Device, name: str, index: _Index, groups: dict[int, tuple[str, str]], vlan_ns: list[str]
 ) -> dict[str, Any]:
     where = f"dcim.device {device.name}"
     if not device.switch_role:
@@ -166,7 +203,7 @@ def _switch(
     spec: dict[str, Any] = {"role": device.switch_role}
     if device.description:
         spec["description"] = device.description
-    profile = next((t.switch_profile for t in snap.device_types if t.id == device.device_type_id), None)
+    profile = index.profiles.get(device.device_type_id)
     if profile:
         spec["profile"] = dns_label(profile, source=f"{where} device type hh_switch_profile")
     if device.asn is not None:
@@ -191,10 +228,10 @@ def _switch(
 
 
 def _vpcs(
-    snap: FabricSnapshot, ipv4_ns: dict[str, list[ipaddress.IPv4Network]], vlan_ns: dict[str, list[dict[str, int]]]
+    index: _Index, ipv4_ns: dict[str, list[ipaddress.IPv4Network]], vlan_ns: dict[str, list[dict[str, int]]]
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """The VPC objects, and prefix id -> ``<vpc>/<subnet>`` for every VPC subnet prefix."""
-    vrfs = [v for v in snap.vrfs if TAG_VPC in v.tags]
+    vrfs = [v for v in index.snap.vrfs if TAG_VPC in v.tags]
     named = [(v, dns_label(v.name, source=f"ipam.vrf {v.id} name")) for v in vrfs]
     _unique(((v.name, n) for v, n in named), "VPC")
     objects: list[dict[str, Any]] = []
@@ -206,7 +243,7 @@ def _vpcs(
             raise_condition("required_custom_field_empty", object=where, field=field)
         ipv4 = dns_label(vrf.ipv4_namespace, source=f"{where} hh_ipv4_namespace")
         vlan = dns_label(vrf.vlan_namespace, source=f"{where} hh_vlan_namespace")
-        prefixes = [p for p in snap.prefixes if p.vrf_id == vrf.id and p.vpc_subnet]
+        prefixes = index.vpc_prefixes.get(vrf.id, [])
         if not prefixes:
             raise_condition("required_custom_field_empty", object=where, field="a prefix with hh_vpc_subnet")
         keyed = [(p, dns_label(str(p.vpc_subnet), source=f"ipam.prefix {p.id} hh_vpc_subnet")) for p in prefixes]
@@ -244,9 +281,7 @@ def _subnet(prefix: Prefix, namespace: list[ipaddress.IPv4Network], ranges: list
     return subnet
 
 
-def _attachments(
-    snap: FabricSnapshot, conns: dict[str, tuple[str, list[Cable]]], subnet_refs: dict[int, str]
-) -> list[dict[str, Any]]:
+def _attachments(conns: dict[str, tuple[str, list[Cable]]], subnet_refs: dict[int, str]) -> list[dict[str, Any]]:
     """One VPCAttachment per (connection, subnet prefix) pair over the connection's cables."""
     objects: list[dict[str, Any]] = []
     for name, (kind, cables) in conns.items():
@@ -291,7 +326,7 @@ class _End:
         self.port = port
 
 
-def _ends(cable: Cable, snap: FabricSnapshot, names: dict[int, str], conn: str) -> tuple[_End, _End]:
+def _ends(cable: Cable, index: _Index, names: dict[int, str], conn: str) -> tuple[_End, _End]:
     if len(cable.a) != 1 or len(cable.b) != 1:
         raise_condition(
             "connection_shape_invalid",
@@ -301,7 +336,7 @@ def _ends(cable: Cable, snap: FabricSnapshot, names: dict[int, str], conn: str) 
         )
     ends = []
     for term in (cable.a[0], cable.b[0]):
-        iface = next((i for i in snap.interfaces if i.id == term.object_id), None)
+        iface = index.interfaces.get(term.object_id)
         if term.object_type != "dcim.interface" or iface is None:
             raise_condition(
                 "port_reference_invalid",
@@ -309,7 +344,7 @@ def _ends(cable: Cable, snap: FabricSnapshot, names: dict[int, str], conn: str) 
                 cable=cable.id,
                 termination=f"{term.object_type} {term.object_id}",
             )
-        device = next((d for d in snap.devices if d.id == iface.device_id), None)
+        device = index.devices.get(iface.device_id)
         if device is None or device.id not in names:
             raise_condition(
                 "connection_shape_invalid",
@@ -328,12 +363,8 @@ def _shape(ok: bool, conn: str, kind: str, reason: str) -> None:
         raise_condition("connection_shape_invalid", connection=conn, kind=kind, reason=reason)
 
 
-def _members(snap: FabricSnapshot, vc_id: int | None) -> set[int]:
-    return {d.id for d in snap.devices if vc_id is not None and d.virtual_chassis_id == vc_id and d.role == ROLE_SWITCH}
-
-
 def _server_links(
-    conn: str, kind: str, pairs: list[tuple[_End, _End]], snap: FabricSnapshot, groups: dict[int, tuple[str, str]]
+    conn: str, kind: str, pairs: list[tuple[_End, _End]], index: _Index, groups: dict[int, tuple[str, str]]
 ) -> list[dict[str, Any]]:
     """Links of a server connection; ``pairs`` are (first, second) ends of each cable."""
     links: list[tuple[_End, _End]] = []
@@ -356,7 +387,7 @@ def _server_links(
     elif kind == "bundled":
         _shape(len(switches) == 1, conn, kind, "bundled goes to exactly one switch")
     elif kind == "mclag":
-        fits = vc in groups and groups[vc][1] == "mclag" and switches == _members(snap, vc) and len(switches) == 2
+        fits = vc in groups and groups[vc][1] == "mclag" and switches == index.members_of(vc) and len(switches) == 2
         _shape(fits, conn, kind, "mclag goes to exactly the two switches of one mclag group")
     else:
         fits = vc in groups and groups[vc][1] == "eslag" and len(switches) >= 2
@@ -365,16 +396,14 @@ def _server_links(
     return [{"server": {"port": s}, "switch": {"port": w}} for s, w in rows]
 
 
-def _fabric_links(conn: str, pairs: list[tuple[_End, _End]], snap: FabricSnapshot) -> list[dict[str, Any]]:
+def _fabric_links(conn: str, pairs: list[tuple[_End, _End]], index: _Index) -> list[dict[str, Any]]:
     def ip(end: _End) -> str:
-        addresses = sorted(
-            a.address for a in snap.ip_addresses if a.interface_id == end.interface_id and ":" not in a.address
-        )
+        addresses = index.ipv4.get(end.interface_id)
         if not addresses:
             raise_condition(
                 "required_custom_field_empty", connection=conn, port=end.port, field="IPv4 address on the interface"
             )
-        return str(_iface(addresses[0], f"ip address of {end.port}"))
+        return str(_iface(min(addresses), f"ip address of {end.port}"))
 
     rows = []
     for first, second in pairs:
@@ -395,7 +424,7 @@ def _mclag_domain(
     conn: str,
     cables: list[Cable],
     pairs: list[tuple[_End, _End]],
-    snap: FabricSnapshot,
+    index: _Index,
     groups: dict[int, tuple[str, str]],
 ) -> dict[str, Any]:
     peer: list[tuple[str, str]] = []
@@ -407,7 +436,7 @@ def _mclag_domain(
             first.device.role == second.device.role == ROLE_SWITCH, conn, "mclagDomain", "both ends must be switches"
         )
         vc = first.device.virtual_chassis_id
-        fits = vc in groups and groups[vc][1] == "mclag" and _members(snap, vc) == {first.device.id, second.device.id}
+        fits = vc in groups and groups[vc][1] == "mclag" and index.members_of(vc) == {first.device.id, second.device.id}
         _shape(fits, conn, "mclagDomain", "the ends are the two switches of one mclag group")
         if cable.mclag_link not in ("peer", "session"):
             raise_condition("required_custom_field_empty", connection=conn, cable=cable.id, field="hh_mclag_link")
@@ -421,11 +450,11 @@ def _mclag_domain(
 
 
 def _connections(
-    snap: FabricSnapshot, names: dict[int, str], groups: dict[int, tuple[str, str]]
+    index: _Index, names: dict[int, str], groups: dict[int, tuple[str, str]]
 ) -> tuple[list[dict[str, Any]], dict[str, tuple[str, list[Cable]]]]:
     """The Connection objects, and name -> (kind, cables) for the attachment mapping."""
     by_value: dict[str, list[Cable]] = defaultdict(list)
-    for cable in snap.cables:
+    for cable in index.snap.cables:
         if cable.connection:
             by_value[cable.connection].append(cable)
     named = {value: dns_label(value, source="dcim.cable custom_fields.hh_connection") for value in by_value}
@@ -442,10 +471,10 @@ def _connections(
             )
         kind = str(next(iter(kinds)))
         _shape(kind in CONNECTION_KINDS, name, kind, f"this mapping produces only {', '.join(CONNECTION_KINDS)}")
-        pairs = [_ends(c, snap, names, name) for c in cables]
+        pairs = [_ends(c, index, names, name) for c in cables]
         body: dict[str, Any]
         if kind in SERVER_KINDS:
-            links = _server_links(name, kind, pairs, snap, groups)
+            links = _server_links(name, kind, pairs, index, groups)
             body = {"link": links[0]} if kind == "unbundled" else {"links": links}
             for key, values in (("mtu", {c.mtu for c in cables}), ("fallback", {c.fallback for c in cables})):
                 _shape(len(values) == 1, name, kind, f"the cables disagree on hh_{key}")
@@ -453,9 +482,9 @@ def _connections(
                 if value_set is not None and not (key == "fallback" and kind == "unbundled"):
                     body[key] = int(value_set) if key == "mtu" else bool(value_set)
         elif kind == "fabric":
-            body = {"links": _fabric_links(name, pairs, snap)}
+            body = {"links": _fabric_links(name, pairs, index)}
         else:
-            body = _mclag_domain(name, cables, pairs, snap, groups)
+            body = _mclag_domain(name, cables, pairs, index, groups)
         objects.append(_obj("Connection", name, {kind: body}))
         conns[name] = (kind, cables)
     return objects, conns
@@ -465,23 +494,26 @@ def render_fabric(snap: FabricSnapshot) -> list[dict[str, Any]]:
     """Every Hedgehog object the fabric's NetBox intent maps to, sorted by kind then name."""
     vlan_ns = _vlan_namespaces(snap)
     ipv4_ns = _ipv4_namespaces(snap)
+    index = _Index(snap)
     names = _devices(snap)
-    groups = _switch_groups(snap)
+    groups = _switch_groups(index)
     objects: list[dict[str, Any]] = [_obj("SwitchGroup", name, {}) for name, _ in groups.values()]
     objects += [_obj("VLANNamespace", name, {"ranges": ranges}) for name, ranges in vlan_ns.items()]
     objects += [_obj("IPv4Namespace", name, {"subnets": [str(n) for n in nets]}) for name, nets in ipv4_ns.items()]
+    vlan_names = sorted(vlan_ns)
     for device in snap.devices:
         if device.role == ROLE_SWITCH:
-            objects.append(_switch(device, names[device.id], snap, groups, sorted(vlan_ns)))
+            objects.append(_switch(device, names[device.id], index, groups, vlan_names))
         elif device.role == ROLE_SERVER:
             spec = {"description": device.description} if device.description else {}
             objects.append(_obj("Server", names[device.id], spec))
-    connection_objects, conns = _connections(snap, names, groups)
+    connection_objects, conns = _connections(index, names, groups)
     objects += connection_objects
-    vpcs, subnet_refs = _vpcs(snap, ipv4_ns, vlan_ns)
+    vpcs, subnet_refs = _vpcs(index, ipv4_ns, vlan_ns)
     objects += vpcs
-    objects += _attachments(snap, conns, subnet_refs)
-    keys = [(o["kind"], o["metadata"]["name"]) for o in objects]
-    for key in {k for k in keys if keys.count(k) > 1}:
-        raise_condition("normalised_name_collision", kind=key[0], name=key[1])
-    return sorted(objects, key=lambda o: (_ORDER.index(o["kind"]), o["metadata"]["name"]))
+    objects += _attachments(conns, subnet_refs)
+    counts = Counter((o["kind"], o["metadata"]["name"]) for o in objects)
+    for kind, name in (key for key, seen in counts.items() if seen > 1):
+        raise_condition("normalised_name_collision", kind=kind, name=name)
+    order = {kind: rank for rank, kind in enumerate(_ORDER)}
+    return sorted(objects, key=lambda o: (order[o["kind"]], o["metadata"]["name"]))

@@ -1,0 +1,90 @@
+"""Start-up costs of the ``harness`` command against the interpreter's own, each in a fresh process."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+from benchmarks.sidebyside import Ratio, side_by_side
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = ROOT / "tests" / "data" / "broken"
+PASS = [sys.executable, "-c", "pass"]
+HARNESS = [sys.executable, "-m", "harness.cli"]
+
+
+def _timed_run(argv: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", "/rate_limit")
+        connection.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _until_answers(argv: list[str], port: int, limit_s: float = 60.0) -> float:
+    """Seconds from spawning ``argv`` until it answers an HTTP request on ``port``."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not _answers(port):
+            if process.poll() is not None or time.perf_counter() - started > limit_s:
+                raise RuntimeError(f"{argv} did not answer on port {port}")
+            time.sleep(0.005)
+        return time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def validate(repetitions: int) -> Ratio:
+    """``harness validate`` on the project's specs (the default paths) vs ``python -c pass``."""
+    return side_by_side("harness validate (repo specs)", lambda: _timed_run([*HARNESS, "validate"]),
+                        "python -c pass", lambda: _timed_run(PASS), repetitions)  # fmt: skip
+
+
+def serve_github(repetitions: int) -> Ratio:
+    """``harness serve github`` until it answers vs ``python -m http.server`` until it answers."""
+
+    def serve() -> float:
+        port = _free_port()
+        return _until_answers([*HARNESS, "serve", "github", "--port", str(port)], port)
+
+    def http_server() -> float:
+        port = _free_port()
+        argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT)]
+        return _until_answers(argv, port)
+
+    return side_by_side("harness serve github until it answers", serve, "python -m http.server", http_server,
+                        repetitions)  # fmt: skip
+
+
+def broken(repetitions: int) -> list[Ratio]:
+    """Rejection time of every hostile spec directory in tests/data/broken vs ``python -c pass``."""
+    results = []
+    for directory in sorted(p for p in BROKEN.iterdir() if p.is_dir()):
+        argv = [*HARNESS, "validate", str(directory.relative_to(ROOT))]
+        name = f"harness validate broken/{directory.name}"
+        results.append(side_by_side(name, partial(_timed_run, argv), "python -c pass", partial(_timed_run, PASS),
+                                    repetitions))  # fmt: skip
+    return results

@@ -1,0 +1,45 @@
+"""``python -m benchmarks [--quick] [--only NAME...]``: every benchmark, each figure as a ratio to its
+reference point measured side by side in the same run. It reports; it never fails on a figure."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from benchmarks.sidebyside import Ratio
+
+BENCHMARKS = ("proxy", "validate", "serve", "render", "broken")
+
+
+def _suite(quick: bool, requests: int | None) -> dict[str, Callable[[], list[Ratio]]]:
+    from benchmarks import bench_cli, bench_proxy, bench_render  # noqa: PLC0415  (each pulls in its subject)
+
+    reps = 3 if quick else 7
+    return {
+        "proxy": lambda: bench_proxy.run(requests or (300 if quick else 2000), 3 if quick else 5),
+        "validate": lambda: [bench_cli.validate(reps)],
+        "serve": lambda: [bench_cli.serve_github(reps)],
+        "render": lambda: bench_render.run((100, 1000), 3 if quick else 5),
+        "broken": lambda: bench_cli.broken(1 if quick else 3),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer requests and repetitions (under a minute)")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
+    parser.add_argument("--requests", type=int, help="GETs per proxy measurement (default 2000, 300 with --quick)")
+    args = parser.parse_args(argv)
+    print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+          f"{platform.machine()} {platform.system()}; ratio = figure / reference, median of A B A B runs")  # fmt: skip
+    suite = _suite(args.quick, args.requests)
+    started = time.perf_counter()
+    for name in args.only or BENCHMARKS:
+        for ratio in suite[name]():
+            print(ratio.line(), flush=True)
+    print(f"# {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return 0
