@@ -1,7 +1,7 @@
 # Two entry points that work on a fresh machine (Debian 12 + Python 3.12):
 #   make run   - the main job
 #   make test  - every test tier through tox
-.PHONY: run test setup lint types clean
+.PHONY: run test setup lint types clean bench wheel-check
 
 PY312_BIN := $(dir $(shell PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || ls /root/.pyenv/versions/3.12*/bin/python3 2>/dev/null | head -n1))
 export PATH := $(CURDIR)/.venv/bin:$(PY312_BIN):$(PATH)
@@ -21,10 +21,23 @@ run: setup
 # Every tox tier records what it exercised into reports/events; one report, one gate.
 test: setup
 	rm -rf reports && mkdir -p reports/events
+	@date +"make test: tox started %T"
 	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run
 	python -m harness.report --events reports/events --out reports --profile tox
 	harness gate reports/report.json --min-transition-coverage $(MIN_TRANSITION_COVERAGE) \
 		--min-error-coverage $(MIN_ERROR_COVERAGE)
+	@date +"make test: wheel check started %T"
+	bash scripts/wheel-check.sh $(CURDIR)/reports/wheel-check
+	@date +"make test: done %T"
+
+# The harness as a stranger installs it: wheels in a fresh virtualenv, a project made by
+# `harness init` outside the repository, the same verdicts as the in-repository run.
+wheel-check: setup
+	bash scripts/wheel-check.sh $(CURDIR)/reports/wheel-check
+
+# Every cost of the fast-gate table as a ratio to a reference run beside it (see benchmarks/README.md).
+bench: setup
+	python -m benchmarks $(BENCH_ARGS)
 
 lint:
 	tox run -e lint,type

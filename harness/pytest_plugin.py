@@ -216,6 +216,17 @@ def harness_adapter(request: pytest.FixtureRequest, harness_root: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
+def harness_renderer(harness_adapter: Any, harness_root: Path) -> Any:
+    """The adapter's pure renderer; an adapter without one makes the property items not applicable."""
+    from harness.adapter import NotProvided  # noqa: PLC0415
+
+    try:
+        return harness_adapter.renderer(harness_root)
+    except NotProvided as exc:
+        pytest.skip(f"not applicable: {exc}")
+
+
+@pytest.fixture(scope="session")
 def harness_options(request: pytest.FixtureRequest) -> tuple[int | None, int | None]:
     """``--harness-max-examples`` and the seed (``--harness-seed`` or Hypothesis's ``--hypothesis-seed``)."""
     from harness.generate.property import harness_options as options  # noqa: PLC0415

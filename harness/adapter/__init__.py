@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -153,8 +154,8 @@ class Adapter:
                                             endpoints=endpoints)  # fmt: skip
         return result
 
-    def renderer(self) -> Renderer:
-        result: Renderer = self._call("harness_renderer", "a pure render function")
+    def renderer(self, spec_root: Path) -> Renderer:
+        result: Renderer = self._call("harness_renderer", "a pure render function", spec_root=spec_root)
         return result
 
 

@@ -10,6 +10,7 @@ Every hook is ``firstresult``: one adapter answers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -54,6 +55,7 @@ def harness_machine_binding(endpoints: Endpoints) -> MachineBinding | None:
 
 
 @hookspec(firstresult=True)
-def harness_renderer() -> Renderer | None:
+def harness_renderer(spec_root: Path) -> Renderer | None:
     """The pure render function (NetBox records -> objects -> files, and the offline re-import),
-    for the property suites."""
+    for the property suites; ``spec_root`` is the project's spec root, for implementations that
+    read the specs (error catalogs) at run time."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from harness.adapter import Adapter
+from harness.adapter import Adapter, Renderer
 from harness.generate.faults import FaultCase, fault_cases
 from harness.generate.property import Context
 from harness.kube.crds import CrdRegistry
@@ -44,18 +44,18 @@ def for_file(path: Path, specs: SpecSet, root: Path) -> Iterator[Entry]:
 
 
 def for_mappings_dir() -> Iterator[Entry]:
-    def rendered_objects(harness_property_context: Context, harness_specs: SpecSet, harness_adapter: Adapter,
+    def rendered_objects(harness_property_context: Context, harness_specs: SpecSet, harness_renderer: Renderer,
                          harness_recorder: Recorder, harness_options: Options) -> None:  # fmt: skip
-        prop.rendered_objects(harness_property_context, harness_specs, harness_adapter.renderer(), harness_recorder,
+        prop.rendered_objects(harness_property_context, harness_specs, harness_renderer, harness_recorder,
                               harness_options)  # fmt: skip
 
-    def deterministic(harness_property_context: Context, harness_adapter: Adapter, harness_recorder: Recorder,
+    def deterministic(harness_property_context: Context, harness_renderer: Renderer, harness_recorder: Recorder,
                       harness_options: Options) -> None:  # fmt: skip
-        prop.deterministic(harness_property_context, harness_adapter.renderer(), harness_recorder, harness_options)
+        prop.deterministic(harness_property_context, harness_renderer, harness_recorder, harness_options)
 
-    def round_trip(harness_property_context: Context, harness_adapter: Adapter, harness_recorder: Recorder,
+    def round_trip(harness_property_context: Context, harness_renderer: Renderer, harness_recorder: Recorder,
                    harness_options: Options) -> None:  # fmt: skip
-        prop.round_trip(harness_property_context, harness_adapter.renderer(), harness_recorder, harness_options)
+        prop.round_trip(harness_property_context, harness_renderer, harness_recorder, harness_options)
 
     yield "rendered-objects", "property", rendered_objects
     yield "deterministic", "property", deterministic
@@ -87,9 +87,9 @@ def _resource(resource: Resource) -> Callable[..., None]:
 
 
 def _rejected(mapping: Mapping, reject: str, code: str) -> Callable[..., None]:
-    def reject_test(harness_property_context: Context, harness_adapter: Adapter, harness_recorder: Recorder,
+    def reject_test(harness_property_context: Context, harness_renderer: Renderer, harness_recorder: Recorder,
                     harness_options: Options) -> None:  # fmt: skip
-        prop.rejected(mapping, reject, code, ctx=harness_property_context, renderer=harness_adapter.renderer(),
+        prop.rejected(mapping, reject, code, ctx=harness_property_context, renderer=harness_renderer,
                       recorder=harness_recorder, options=harness_options)  # fmt: skip
 
     return reject_test

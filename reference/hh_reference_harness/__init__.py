@@ -98,7 +98,12 @@ def harness_machine_binding(endpoints: Endpoints) -> MachineBinding:
 
 
 @hookimpl
-def harness_renderer() -> Renderer:
+def harness_renderer(spec_root: Path) -> Renderer:
+    """The renderer, with the error catalogs of the project's specs (the reference reads them at run time)."""
+    from hh_reference.errors import install_catalog  # noqa: PLC0415
+    from hh_reference.specs import load_catalog  # noqa: PLC0415
+
     from hh_reference_harness.render import ReferenceRenderBinding  # noqa: PLC0415
 
-    return ReferenceRenderBinding()
+    install_catalog(load_catalog(spec_root))
+    return ReferenceRenderBinding(spec_root=spec_root)

@@ -23,7 +23,9 @@ class ReferenceRenderBinding:
     """Renders raw fabric records with ``hh_reference``; ``render`` can be replaced by a wrapper
     (the seeded-defect tests pass a deliberately broken one)."""
 
-    def __init__(self, render: RenderFunction | None = None, prefix: str = "fabrics") -> None:
+    def __init__(
+        self, render: RenderFunction | None = None, prefix: str = "fabrics", spec_root: Path | None = None
+    ) -> None:
         from hh_reference import snapshot  # noqa: PLC0415
         from hh_reference.errors import IntegrationError  # noqa: PLC0415
         from hh_reference.render import render_fabric  # noqa: PLC0415
@@ -32,6 +34,7 @@ class ReferenceRenderBinding:
         self._error: type[Exception] = IntegrationError
         self._render: RenderFunction = render or render_fabric
         self.prefix = prefix
+        self.spec_root = spec_root  # the project's specs (the importer validates against its contracts)
 
     def snapshot(self, site: Mapping[str, Any], records: Mapping[str, list[dict[str, Any]]]) -> Any:
         """The reference's FabricSnapshot for raw records (keys starting with ``_`` are test aids)."""
@@ -93,7 +96,7 @@ class ReferenceRenderBinding:
                 target = root / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
-            loaded, problems = load_manifests(root)
+            loaded, problems = load_manifests(root, self.spec_root)
         plan = _Plan(loaded)
         if not problems:
             plan.check()
