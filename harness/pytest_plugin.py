@@ -210,7 +210,7 @@ def harness_adapter(request: pytest.FixtureRequest, harness_root: Path) -> Any:
 
     try:
         name = request.config.getoption("--harness-adapter") or load_config(harness_root).adapter
-        return load_adapter(name)
+        return load_adapter(name, harness_root)
     except (AdapterError, ConfigError) as exc:
         pytest.fail(str(exc), pytrace=False)
 

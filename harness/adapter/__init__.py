@@ -10,6 +10,7 @@ adapter installed, no name is needed.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -81,6 +82,11 @@ def _resolve(reference: str | None) -> tuple[str, Any]:
         except (ImportError, AttributeError) as exc:
             raise AdapterError(f"adapter {reference!r} cannot be loaded: {exc}") from exc
     installed = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if reference and reference not in installed and "." in reference:  # a module path
+        try:
+            return reference, importlib.import_module(reference)
+        except ImportError as exc:
+            raise AdapterError(f"adapter module {reference!r} cannot be imported: {exc}") from exc
     if reference is None:
         if len(installed) != 1:
             names = ", ".join(sorted(installed)) or "none is installed"
@@ -159,7 +165,10 @@ class Adapter:
         return result
 
 
-def load_adapter(reference: str | None = None) -> Adapter:
-    """The adapter named ``reference`` (entry-point name or ``module:attribute``)."""
+def load_adapter(reference: str | None = None, root: Path | None = None) -> Adapter:
+    """The adapter named ``reference``: an entry-point name, ``module:attribute`` or a module path;
+    modules are importable from the project ``root`` as well (an adapter kept in the project)."""
+    if root is not None and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     name, plugin = _resolve(reference)
     return Adapter(name, plugin)

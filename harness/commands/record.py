@@ -42,7 +42,7 @@ def _record(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_ERROR
     try:
-        adapter = load_adapter(args.adapter or load_config(root).adapter)
+        adapter = load_adapter(args.adapter or load_config(root).adapter, root)
     except (AdapterError, ConfigError) as exc:
         print(f"harness record: {exc}", file=sys.stderr)
         return EXIT_ERROR

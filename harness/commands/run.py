@@ -94,6 +94,14 @@ def run(args: argparse.Namespace) -> int:
         print("harness run: --profile live needs --netbox-url (or HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN)",
               file=sys.stderr)  # fmt: skip
         return EXIT_ERROR
+    from harness.adapter import AdapterError, load_adapter  # noqa: PLC0415
+
+    try:  # a missing or broken adapter is one clear message, not an error in every test
+        adapter = load_adapter(args.adapter or config.adapter, root)
+    except AdapterError as exc:
+        print(f"harness run: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"harness run: implementation {adapter.info}", file=sys.stderr)
     validated = _validate(root, crds)
     if validated == EXIT_ERROR:
         return EXIT_ERROR
