@@ -28,6 +28,8 @@ test: setup
 		--min-error-coverage $(MIN_ERROR_COVERAGE)
 	@date +"make test: wheel check started %T"
 	bash scripts/wheel-check.sh $(CURDIR)/reports/wheel-check
+	@date +"make test: benchmarks started %T"
+	python -m benchmarks --quick
 	@date +"make test: done %T"
 
 # The harness as a stranger installs it: wheels in a fresh virtualenv, a project made by

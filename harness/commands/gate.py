@@ -20,9 +20,10 @@ THRESHOLDS = (("transition", "min_transition_coverage"), ("error", "min_error_co
 def register(sub: Any) -> None:
     p = sub.add_parser("gate", help="fail when a report's coverage is below thresholds or anything failed")
     p.add_argument("report", type=Path)
-    p.add_argument("--min-transition-coverage", type=float, default=0.0, metavar="P")
-    p.add_argument("--min-error-coverage", type=float, default=0.0, metavar="P")
-    p.add_argument("--min-operation-coverage", type=float, default=0.0, metavar="P")
+    # default: [tool.harness.gate] of the project's configuration, else 0
+    p.add_argument("--min-transition-coverage", type=float, default=None, metavar="P")
+    p.add_argument("--min-error-coverage", type=float, default=None, metavar="P")
+    p.add_argument("--min-operation-coverage", type=float, default=None, metavar="P")
     p.add_argument("--fail-on-warnings", action="store_true")
     p.set_defaults(func=run)
 
@@ -34,9 +35,18 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"harness gate: {args.report}: not a readable harness report ({exc})", file=sys.stderr)
         return EXIT_ERROR
+    from harness.config import ConfigError, load_config  # noqa: PLC0415
+    from harness.spec.project import find_root  # noqa: PLC0415
+
+    try:
+        configured = load_config(find_root()).gate
+    except ConfigError as exc:
+        print(f"harness gate: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     problems: list[str] = []
     for kind, option in THRESHOLDS:
-        wanted = getattr(args, option)
+        given = getattr(args, option)
+        wanted = given if given is not None else configured.get(option.replace("_", "-"), 0.0)
         if not 0 <= wanted <= 100:
             print(f"harness gate: --{option.replace('_', '-')} must be 0..100, got {wanted}", file=sys.stderr)
             return EXIT_ERROR

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -42,8 +44,23 @@ def validator_for(schema_dir: Path, kind: str) -> Draft202012Validator:
     """The compiled validator of one spec kind (built once per process)."""
     registry, schemas = _registry(schema_dir)
     schema = schemas[KIND_SCHEMAS[kind]]
-    Draft202012Validator.check_schema(schema)
+    _check_once(schema)
     return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _check_once(schema: dict[str, Any]) -> None:
+    """Check a meta-schema against JSON Schema 2020-12 once per content: a digest that passed is
+    remembered under the harness cache (``$HARNESS_HOME`` or ``~/.cache/hh-harness``)."""
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+    marker = Path(os.environ.get("HARNESS_HOME") or Path.home() / ".cache" / "hh-harness") / "metaschema-ok" / digest
+    if marker.is_file():
+        return
+    Draft202012Validator.check_schema(schema)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # a read-only home only costs the check again next time
 
 
 def _pointer(path: Any) -> str:

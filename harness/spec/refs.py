@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
 from harness.spec.diagnostics import Diagnostic, SpecError
 from harness.spec.yamlsafe import Document, escape_pointer_token, load_document, load_text
 
@@ -121,6 +119,8 @@ class RefResolver:
         cached = self._docs.get(url)
         if cached is not None:
             return cached
+        import httpx  # noqa: PLC0415 - only for opt-in remote $refs; it is slow to import
+
         try:
             with httpx.stream("GET", url, timeout=10.0, follow_redirects=False) as resp:
                 resp.raise_for_status()
