@@ -18,11 +18,11 @@ from typing import Any
 
 from hh_reference.errors import IntegrationError
 from hh_reference.render import render_fabric
+from hh_reference_harness.render import ReferenceRenderBinding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fabric import build
-from harness.bindings.reference_render import ReferenceRenderBinding
 from harness.generate.property_fabric import Fabric, fabrics
 from harness.generate.property_invalid import VARIANTS, invalid_fabrics
 
