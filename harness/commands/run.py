@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -67,6 +68,10 @@ def pytest_args(args: argparse.Namespace, root: Path, paths: list[Path]) -> list
     return [*command, *args.pytest_args]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run(args: argparse.Namespace) -> int:
     import pytest  # noqa: PLC0415 - the suites' runner, only for this command
 
@@ -113,8 +118,14 @@ def run(args: argparse.Namespace) -> int:
     from harness.commands.progress import Progress  # noqa: PLC0415
 
     progress = Progress(sys.stderr)
-    code = pytest.main(pytest_args(args, root, paths), plugins=[progress])
-    progress.close()
+    # SIGTERM (a CI timeout, `kill`) ends the run the way Ctrl-C does: pytest stops, fixtures stop
+    # what they started (the managed NetBox among them) and the partial report is written
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        code = pytest.main(pytest_args(args, root, paths), plugins=[progress])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        progress.close()
     print(f"harness run: {progress.summary()} in {time.monotonic() - started:.0f}s; "
           f"report written to {args.report.resolve()}/report.html", file=sys.stderr)  # fmt: skip
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
