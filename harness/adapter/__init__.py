@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Mapping
+from functools import cache
 from importlib.metadata import entry_points
+from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -151,8 +153,15 @@ class Adapter:
         return result
 
     def observe(self, endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
+        """The observation, checked against ``observation.schema.json``: a malformed one is an
+        AdapterError naming the field, not a wrong verdict further on."""
         result: Mapping[str, Any] = self._call("harness_observe", "observing states and alerts",
                                                endpoints=endpoints, fabric=fabric)  # fmt: skip
+        error = next(iter(_observation_validator().iter_errors(result)), None)
+        if error is not None:
+            where = "/" + "/".join(str(p) for p in error.absolute_path)
+            raise AdapterError(f"adapter {self.name!r}: harness_observe answered an observation that does not fit "
+                               f"harness/adapter/observation.schema.json at {where}: {error.message}")  # fmt: skip
         return result
 
     def machine_binding(self, endpoints: Endpoints) -> MachineBinding:
@@ -163,6 +172,17 @@ class Adapter:
     def renderer(self, spec_root: Path) -> Renderer:
         result: Renderer = self._call("harness_renderer", "a pure render function", spec_root=spec_root)
         return result
+
+
+@cache
+def _observation_validator() -> Any:
+    """The compiled validator of the observation shape (built once per process)."""
+    import json  # noqa: PLC0415
+
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+
+    schema = json.loads((files("harness.adapter") / "observation.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
 
 
 def load_adapter(reference: str | None = None, root: Path | None = None) -> Adapter:
