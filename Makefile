@@ -26,6 +26,9 @@ test: setup
 	python -m harness.report --events reports/events --out reports --profile tox
 	harness gate reports/report.json --min-transition-coverage $(MIN_TRANSITION_COVERAGE) \
 		--min-error-coverage $(MIN_ERROR_COVERAGE)
+	@date +"make test: secret scan started %T"
+	python -m harness.secrets_scan
+	python -m harness.secrets_scan reports tests/cassettes tests/regressions
 	@date +"make test: wheel check started %T"
 	bash scripts/wheel-check.sh $(CURDIR)/reports/wheel-check
 	@date +"make test: benchmarks started %T"
