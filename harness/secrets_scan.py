@@ -28,7 +28,9 @@ SHAPES = {
     "PEM private key": re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[^-]{0,40}"),
     "Authorization credential": re.compile(r"\b(?:Bearer|Token) (?!<REDACTED>)([A-Za-z0-9._~+/=-]{24,})"),
 }
-SKIP_DIRS = frozenset({".git", "node_modules", ".venv", ".tox", "site-packages", "__pycache__", ".mypy_cache", ".ruff_cache"})
+SKIP_DIRS = frozenset(
+    {".git", "node_modules", ".venv", ".tox", "site-packages", "__pycache__", ".mypy_cache", ".ruff_cache"}
+)
 MAX_BYTES = 8 << 20
 
 
