@@ -68,6 +68,17 @@ def pytest_args(args: argparse.Namespace, root: Path, paths: list[Path]) -> list
     return [*command, *args.pytest_args]
 
 
+def _empty_report(root: Path, out: Path, started: float) -> None:
+    """The report of a run that could not start its suites: every element not exercised."""
+    from harness.report.build import build_report, project_universe, write_reports  # noqa: PLC0415
+    from harness.report.events import EventLog  # noqa: PLC0415
+
+    universe, warnings = project_universe(root)
+    write_reports(build_report(universe, EventLog(), seed=None, duration_s=time.monotonic() - started,
+                               warnings=warnings), out)  # fmt: skip
+    print(f"harness run: partial report written to {out}/report.html", file=sys.stderr)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -107,6 +118,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"harness run: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print(f"harness run: implementation {adapter.info}", file=sys.stderr)
+    if args.profile == "live":  # a target that is not a working NetBox is one message, before any test
+        from harness.targets.base import TargetError  # noqa: PLC0415
+        from harness.targets.netbox.live import LiveNetBox  # noqa: PLC0415
+
+        try:
+            LiveNetBox(os.environ["HARNESS_NETBOX_URL"], os.environ.get("HARNESS_NETBOX_TOKEN", "")).start()
+        except TargetError as exc:
+            print(f"harness run: target netbox: {exc}", file=sys.stderr)
+            _empty_report(root, args.report.resolve(), started)
+            return EXIT_ERROR
     validated = _validate(root, crds)
     if validated == EXIT_ERROR:
         return EXIT_ERROR
