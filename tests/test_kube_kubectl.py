@@ -139,3 +139,16 @@ def test_serve_with_a_bad_crd_file_exits_2(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "bad.yaml:4" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_kubectl_get_pages_through_a_list_with_chunk_size(served: dict[str, str]) -> None:
+    valid = sorted((CORPUS / "valid").glob("switch-*.yaml"))
+    assert len(valid) >= 2, "the corpus needs two Switch manifests to page through"
+    for manifest in valid:
+        assert kubectl(served, "apply", "-f", str(manifest)).returncode == 0
+    whole = kubectl(served, "get", "switches", "-o", "name").stdout.split()
+    paged = kubectl(served, "get", "switches", "-o", "name", "--chunk-size=1", "-v=6")
+    assert paged.stdout.split() == whole and len(whole) >= 2
+    assert "continue=" in paged.stderr  # kubectl followed the continue token, one object a request
+    for manifest in valid:
+        kubectl(served, "delete", "-f", str(manifest))

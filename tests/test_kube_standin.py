@@ -356,3 +356,35 @@ def test_reset_deletes_objects_but_keeps_crds(target: LocalKube, custom: client.
     target.reset()
     assert custom.list_namespaced_custom_object(WIRING, V, NS, "switches")["items"] == []
     create_switch(custom, switch("leaf-01"))
+
+
+def test_lists_page_with_limit_and_continue_in_key_order(custom: client.CustomObjectsApi) -> None:
+    for name in ("sw-c", "sw-a", "sw-e", "sw-b", "sw-d"):
+        create_switch(custom, switch(name))
+    first = custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=2)
+    assert [o["metadata"]["name"] for o in first["items"]] == ["sw-a", "sw-b"]
+    assert first["metadata"]["remainingItemCount"] == 3 and first["metadata"]["continue"]
+    second = custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=2,
+                                                  _continue=first["metadata"]["continue"])  # fmt: skip
+    assert [o["metadata"]["name"] for o in second["items"]] == ["sw-c", "sw-d"]
+    assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    last = custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=2,
+                                                _continue=second["metadata"]["continue"])  # fmt: skip
+    assert [o["metadata"]["name"] for o in last["items"]] == ["sw-e"]
+    assert not last["metadata"].get("continue")
+
+
+def test_a_continue_token_from_before_a_compaction_is_410_expired(
+    custom: client.CustomObjectsApi, target: LocalKube
+) -> None:
+    for name in ("sw-a", "sw-b", "sw-c"):
+        create_switch(custom, switch(name))
+    token = custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=1)["metadata"]["continue"]
+    create_switch(custom, switch("sw-d"))
+    target.compact()
+    with pytest.raises(ApiException) as raised:
+        custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=1, _continue=token)
+    assert raised.value.status == 410 and error(raised.value)["reason"] == "Expired"
+    with pytest.raises(ApiException) as garbled:
+        custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=1, _continue="not-a-token")
+    assert garbled.value.status == 400

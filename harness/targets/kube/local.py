@@ -80,6 +80,12 @@ class LocalKube:
         self._thread.call(swap)
         self.config = config
 
+    def compact(self) -> None:
+        """Compact the stand-in's history (as etcd does): watches and continue tokens from before now expire."""
+        if self._thread is None:
+            raise TargetError("LocalKube is not started")
+        self._thread.call(self._thread.standin.store.compact)
+
     def reset(self) -> None:
         """Delete all objects and non-built-in namespaces; CRDs stay registered."""
         if self._thread is None:

@@ -12,7 +12,7 @@ import aiohttp.web
 import kmock
 
 from harness.kube.crds import ResourceType
-from harness.targets.kube import writes
+from harness.targets.kube import paging, writes
 from harness.targets.kube.discovery import CRDS, NAMESPACES
 from harness.targets.kube.selectors import field_selector, label_selector
 from harness.targets.kube.status import (
@@ -126,7 +126,9 @@ class ResourceHandler:
 
     def _list(self, rtype: ResourceType, namespace: str | None, query: dict[str, str]) -> aiohttp.web.Response:
         items = self._matching(rtype, namespace, query)
-        meta = {"resourceVersion": str(self.store.resource_version)}
+        meta: dict[str, Any] = {"resourceVersion": str(self.store.resource_version)}
+        if query.get("limit") or query.get("continue"):
+            items, meta = paging.page(items, query, self.store.resource_version, self.store.oldest_retained)
         return _reply({"apiVersion": rtype.api_version, "kind": rtype.list_kind, "metadata": meta, "items": items})
 
     async def _watch(

@@ -41,6 +41,7 @@ class ObjectStore:
         self._rv = 0
         self._log: deque[Event] = deque(maxlen=_LOG_SIZE)
         self._changed: asyncio.Event | None = None
+        self._compacted = 0  # resourceVersions up to this one were compacted away (etcd compaction)
 
     @property
     def resource_version(self) -> int:
@@ -50,7 +51,14 @@ class ObjectStore:
     @property
     def oldest_retained(self) -> int:
         """Watches from a resourceVersion before this one get 410 Expired."""
-        return self._log[0].rv - 1 if len(self._log) == self._log.maxlen else 0
+        dropped = self._log[0].rv - 1 if len(self._log) == self._log.maxlen else 0
+        return max(dropped, self._compacted)
+
+    def compact(self) -> None:
+        """Forget the history up to now, as an etcd compaction does: older watches and list
+        continue tokens answer 410 Expired."""
+        self._compacted = self._rv
+        self._log.clear()
 
     def next_rv(self) -> str:
         """Take the next resourceVersion."""
