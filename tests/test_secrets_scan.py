@@ -13,18 +13,20 @@ from harness.secrets_scan import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(
-    ("shape", "token"),
-    [
-        ("GitHub token", "ghp_" + secrets.token_hex(18)),
-        ("GitHub fine-grained token", "github_pat_" + secrets.token_hex(20)),
-        ("NetBox v2 token", f"nbt_{secrets.token_hex(6)}.{secrets.token_hex(20)}"),
-        ("Authorization credential", "Bearer " + secrets.token_urlsafe(30)),
-    ],
-)
+# made per run inside the test: never in a test id (ids are reported, and must agree across xdist workers)
+TOKENS = {
+    "GitHub token": lambda: "ghp_" + secrets.token_hex(18),
+    "GitHub fine-grained token": lambda: "github_pat_" + secrets.token_hex(20),
+    "NetBox v2 token": lambda: f"nbt_{secrets.token_hex(6)}.{secrets.token_hex(20)}",
+    "Authorization credential": lambda: "Bearer " + secrets.token_urlsafe(30),
+}
+
+
+@pytest.mark.parametrize("shape", list(TOKENS))
 def test_a_planted_token_fails_the_scan_without_being_printed(
-    shape: str, token: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shape: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    token = TOKENS[shape]()
     cassette = tmp_path / "reports" / "cassette.yaml"
     cassette.parent.mkdir()
     cassette.write_text(f"interactions:\n- request:\n    headers: {{x: '{token}'}}\n", encoding="utf-8")
