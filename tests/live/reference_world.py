@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Generator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +32,9 @@ ADAPTER = load_adapter("reference")
 @dataclass
 class World(live.World):
     nb: Any = None  # the reference's own NetBox client (hh_reference.netbox.NetBox)
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment the reference runs with: this process's, its REFERENCE_* settings replaced."""
-        base = {k: v for k, v in os.environ.items() if not k.startswith("REFERENCE_")}
-        return {**base, **self.command("sync").env}
+    # the environment `reference` runs with: this process's, its REFERENCE_* settings those of the
+    # adapter for this world; a test may change settings here (auto-merge, required checks, ...)
+    env: dict[str, str] = field(default_factory=dict)
 
     def reference(
         self, *args: str, crash_after: str | None = None, timeout: float = 300
@@ -68,7 +65,9 @@ def make_world(
     base = next(worlds)
     nb = NetBox.connect(netbox.url, netbox.secret or "", load_catalog(ROOT))
     try:
-        yield World(**{f.name: getattr(base, f.name) for f in fields(base)}, nb=nb)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REFERENCE_")}
+        env |= base.command("sync").env
+        yield World(**{f.name: getattr(base, f.name) for f in fields(base)}, nb=nb, env=env)
     finally:
         nb.close()
         worlds.close()
