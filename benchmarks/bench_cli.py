@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks.sidebyside import Ratio, side_by_side
+from harness.targets.base import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "data" / "broken"
@@ -22,12 +22,6 @@ def _timed_run(argv: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - started
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _answers(port: int) -> bool:
@@ -46,11 +40,14 @@ def _until_answers(argv: list[str], port: int, limit_s: float = 60.0) -> float:
     """Seconds from spawning ``argv`` until it answers an HTTP request on ``port``."""
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def answered() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"{argv} exited with {process.returncode} before it answered on port {port}")
+        return _answers(port)
+
     try:
-        while not _answers(port):
-            if process.poll() is not None or time.perf_counter() - started > limit_s:
-                raise RuntimeError(f"{argv} did not answer on port {port}")
-            time.sleep(0.005)
+        wait_for(answered, limit_s, f"{argv} to answer on port {port}", interval_s=0.005)
         return time.perf_counter() - started
     finally:
         process.terminate()
@@ -67,11 +64,11 @@ def serve_github(repetitions: int) -> Ratio:
     """``harness serve github`` until it answers vs ``python -m http.server`` until it answers."""
 
     def serve() -> float:
-        port = _free_port()
+        port = free_port()
         return _until_answers([*HARNESS, "serve", "github", "--port", str(port)], port)
 
     def http_server() -> float:
-        port = _free_port()
+        port = free_port()
         argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT)]
         return _until_answers(argv, port)
 
