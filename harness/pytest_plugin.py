@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ MARKERS = {
     "live": "needs a live target (the managed NetBox)",
 }
 EVENTS_ENV = "HARNESS_EVENTS_DIR"
+NOT_APPLICABLE = "not applicable:"  # how a suite says the adapter lacks a hook it needs
 REGRESSIONS_ENV = "HARNESS_REGRESSIONS_DIR"
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 _EVENTS = pytest.StashKey[Path | None]()
@@ -162,14 +163,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.hook.pytest_deselected(items=drop)
 
 
+_RECORDER = pytest.StashKey[Recorder]()
+
+
+def _recorder(config: pytest.Config) -> Recorder:
+    """This process's recorder (one per xdist worker), made on first use."""
+    if _RECORDER not in config.stash:
+        workerinput = getattr(config, "workerinput", None)
+        config.stash[_RECORDER] = Recorder(
+            config.stash[_EVENTS], worker=workerinput["workerid"] if workerinput else "main"
+        )
+    return config.stash[_RECORDER]
+
+
 @pytest.fixture(scope="session")
 def harness_recorder(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     """Where generated tests record the spec elements they exercised, with their verdicts."""
-    workerinput = getattr(request.config, "workerinput", None)
-    worker = workerinput["workerid"] if workerinput else "main"
-    recorder = Recorder(request.config.stash[_EVENTS], worker=worker)
+    recorder = _recorder(request.config)
     yield recorder
     recorder.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """An item the adapter cannot serve (a hook it lacks) is a warning in the report, with the
+    reason, not only a skip in pytest's output."""
+    report = yield
+    if report.skipped and NOT_APPLICABLE in str(report.longrepr):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _recorder(item.config).warn(f"{item.nodeid}: {reason.removeprefix('Skipped: ')}")
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -223,7 +248,7 @@ def harness_renderer(harness_adapter: Any, harness_root: Path) -> Any:
     try:
         return harness_adapter.renderer(harness_root)
     except NotProvided as exc:
-        pytest.skip(f"not applicable: {exc}")
+        pytest.skip(f"{NOT_APPLICABLE} {exc}")
 
 
 @pytest.fixture(scope="session")

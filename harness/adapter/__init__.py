@@ -84,11 +84,15 @@ def _resolve(reference: str | None) -> tuple[str, Any]:
         except (ImportError, AttributeError) as exc:
             raise AdapterError(f"adapter {reference!r} cannot be loaded: {exc}") from exc
     installed = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    if reference and reference not in installed and "." in reference:  # a module path
+    if reference and reference not in installed:  # a module path
         try:
             return reference, importlib.import_module(reference)
         except ImportError as exc:
-            raise AdapterError(f"adapter module {reference!r} cannot be imported: {exc}") from exc
+            names = ", ".join(sorted(installed)) or "none"
+            raise AdapterError(
+                f"no adapter named {reference!r} in entry-point group {ENTRY_POINT_GROUP!r} (installed: {names}), "
+                f"and no module of that name can be imported ({exc}); or give it as package.module:attribute"
+            ) from exc
     if reference is None:
         if len(installed) != 1:
             names = ", ".join(sorted(installed)) or "none is installed"
@@ -97,12 +101,6 @@ def _resolve(reference: str | None) -> tuple[str, Any]:
                 f"or --harness-adapter NAME); entry-point group {ENTRY_POINT_GROUP!r}: {names}"
             )
         reference = next(iter(installed))
-    if reference not in installed:
-        names = ", ".join(sorted(installed)) or "none"
-        raise AdapterError(
-            f"no adapter named {reference!r} in entry-point group {ENTRY_POINT_GROUP!r} (installed: {names}); "
-            "or give it as package.module:attribute"
-        )
     try:
         return reference, installed[reference].load()
     except Exception as exc:

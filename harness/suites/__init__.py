@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from harness.adapter import NotProvided
+from harness.pytest_plugin import NOT_APPLICABLE
 from harness.spec.models import SpecSet
 
 Body = Callable[..., None]
@@ -32,7 +33,7 @@ def _not_applicable(body: Body) -> Body:
         try:
             body(*args, **kwargs)
         except NotProvided as exc:
-            pytest.skip(f"not applicable: {exc}")
+            pytest.skip(f"{NOT_APPLICABLE} {exc}")
 
     return run
 
