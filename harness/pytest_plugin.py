@@ -81,7 +81,7 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _under(path: Path, directory: Path) -> bool:
-    return path.resolve().is_relative_to(directory.resolve())
+    return path.resolve().is_relative_to(directory)
 
 
 _SPEC_DIRS = pytest.StashKey[list[Path]]()
@@ -93,7 +93,7 @@ def _spec_dirs(config: pytest.Config) -> list[Path]:
 
         root = find_root(config.rootpath)
         config.stash[ROOT_KEY] = root
-        config.stash[_SPEC_DIRS] = default_spec_paths(root)
+        config.stash[_SPEC_DIRS] = [d.resolve() for d in default_spec_paths(root)]
     return config.stash[_SPEC_DIRS]
 
 

@@ -27,9 +27,10 @@ from harness.adapter import Endpoints
 
 def observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
     from hh_reference_harness import environment  # noqa: PLC0415 - circular at import time
+    from hh_reference_harness.state import specs_of  # noqa: PLC0415
 
     config = load_config(None, environment(endpoints))
-    store = Store(config.state_db, StateMachineRegistry(config.spec_root), load_catalog(config.spec_root))
+    store = Store(config.state_db, *specs_of(config.spec_root.resolve()))  # the specs parsed once per process
     try:
         headers = {"Authorization": f"Bearer {config.api_token}"} if config.api_token else {}
         with TestClient(create_app(config, store, JournalSyncTrigger(store)), headers=headers) as api:

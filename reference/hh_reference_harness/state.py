@@ -18,7 +18,7 @@ from harness.adapter import FireResult
 
 
 @cache
-def _specs(spec_root: Path) -> tuple[StateMachineRegistry, ErrorCatalog]:
+def specs_of(spec_root: Path) -> tuple[StateMachineRegistry, ErrorCatalog]:
     """The machines and the catalog, read once per process (not once per Hypothesis example)."""
     return StateMachineRegistry(spec_root), load_catalog(spec_root)
 
@@ -29,7 +29,7 @@ class ReferenceStateBinding:
     def __init__(self, spec_root: Path) -> None:
         self._error_type: type[Exception] = IntegrationError
         self._dir = tempfile.TemporaryDirectory(prefix="hh-binding-")
-        registry, catalog = _specs(spec_root.resolve())
+        registry, catalog = specs_of(spec_root.resolve())
         self.store: Any = Store(Path(self._dir.name) / "state.sqlite3", registry, catalog)
 
     def fire(self, machine_id: str, entity: str, trigger: str, dest: str | None) -> FireResult:
