@@ -70,14 +70,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """The project's mappings directory also yields the properties of a whole rendered fabric."""
+    """A spec directory with items of its own: the mappings directory (the properties of a whole
+    rendered fabric), a directory of NetBox or GitHub contracts (their pact)."""
     spec_dirs = _spec_dirs(parent.config)
-    if path.name != "mappings" or not any(_under(path, d) for d in spec_dirs):
+    if not any(_under(path, d) for d in spec_dirs):
         return None
-    from harness.suites import MappingsDir  # noqa: PLC0415
+    from harness.suites import SPECS_KEY, SpecDir, items  # noqa: PLC0415
 
     _load_specs(parent.config)
-    return MappingsDir.from_parent(parent, path=path)
+    if not items.directory_items(path, parent.config.stash[SPECS_KEY]):
+        return None
+    return SpecDir.from_parent(parent, path=path)
 
 
 def _under(path: Path, directory: Path) -> bool:
@@ -150,6 +153,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from harness.suites import WORLD_KIND  # noqa: PLC0415
+    from harness.world.pool import KINDS  # noqa: PLC0415
+
+    # the items of one live world kind run together: each world (a NetBox reset, a fabric, a first
+    # sync) is built once per session; the rest keeps its order
+    if any(WORLD_KIND in item.stash for item in items):
+        items.sort(key=lambda item: KINDS.index(item.stash[WORLD_KIND]) + 1 if WORLD_KIND in item.stash else 0)
     shard = _shard(config.getoption("--harness-shard"))
     if shard is None:
         return
@@ -275,6 +285,65 @@ def harness_property_context(harness_specs: Any, harness_crd_registry: Any, harn
     from harness.generate.property import Context  # noqa: PLC0415
 
     return Context.build(harness_specs, harness_crd_registry, harness_root)
+
+
+@pytest.fixture(scope="session")
+def harness_crds_dir(harness_root: Path) -> Path:
+    """The real Hedgehog CRDs' directory ([tool.harness] crds or HARNESS_CRDS_DIR); missing is an error."""
+    crds = shared_crds_dir(harness_root)
+    if crds is None:
+        pytest.fail("the Hedgehog CRDs were not found: set [tool.harness] crds or HARNESS_CRDS_DIR", pytrace=False)
+    return crds
+
+
+@pytest.fixture(scope="session")
+def harness_netbox_target() -> Iterator[Any]:
+    """The NetBox target of the session: the managed real NetBox (warm from its dump cache after the
+    first start), or an existing one given by HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN. One this
+    session started is stopped at its end; one that was already running is left running."""
+    from harness.targets.netbox import netbox_from_env  # noqa: PLC0415
+
+    target = netbox_from_env()
+    already_running = target.healthy()
+    target.start()
+    yield target
+    if not already_running:
+        target.stop()
+
+
+@pytest.fixture(scope="session")
+def harness_netbox(harness_netbox_target: Any) -> Any:
+    """The NetBox endpoint: ``url`` and the API token in ``secret``."""
+    return harness_netbox_target.start()
+
+
+@pytest.fixture(scope="session")
+def harness_netbox_schema(harness_specs: Any, harness_netbox: Any) -> Any:
+    """NetBox's served OpenAPI document cut down to the operations of the NetBox contracts (Schemathesis)."""
+    from harness.suites.contracts_live import restricted_schema  # noqa: PLC0415
+
+    return restricted_schema(harness_specs, harness_netbox)
+
+
+@pytest.fixture(scope="session")
+def harness_worlds(  # noqa: PLR0917 - pytest passes fixtures positionally
+    harness_adapter: Any, harness_specs: Any, harness_netbox_target: Any, harness_netbox: Any,
+    harness_crds_dir: Path, harness_root: Path, tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Any]:  # fmt: skip
+    """The live worlds (harness.world.pool): one at a time, each built on first use."""
+    from harness.suites.live_faults import settle  # noqa: PLC0415
+    from harness.world.pool import WorldPool, first_sync  # noqa: PLC0415
+
+    def baseline(kind: str, world: Any) -> None:
+        first_sync(world)
+        if kind == "pull_request":
+            settle(world)
+
+    pool = WorldPool(harness_adapter, harness_specs, harness_netbox_target, harness_netbox,
+                     crds_dir=harness_crds_dir, spec_root=harness_root,
+                     workdir=lambda kind: tmp_path_factory.mktemp(f"world-{kind}"), baseline=baseline)  # fmt: skip
+    yield pool
+    pool.close()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

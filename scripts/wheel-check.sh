@@ -3,7 +3,10 @@
 # implementation under test), install them into a fresh virtualenv, and in an empty directory outside
 # the repository run `harness init`, `harness validate` and `harness run --profile offline`; then the
 # same run in the repository. The two reports must agree: the same totals and the same verdicts.
-# Usage: scripts/wheel-check.sh [WORKDIR]   (needs .venv from scripts/bootstrap.sh)
+# Then, from the installed wheels, the embedded profile (every suite, the live ones against the
+# managed NetBox): it must pass, and agree with the offline verdicts on every element both exercised.
+# This is the live tier of `make test`: its events go to EVENTS_DIR (the merged report and the gate).
+# Usage: scripts/wheel-check.sh [WORKDIR [EVENTS_DIR]]   (needs .venv from scripts/bootstrap.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -56,4 +59,37 @@ if installed != in_repo or differ:
     print(f"wheel-check: the reports differ: {differ[:20]}", file=sys.stderr)
     sys.exit(1)
 print("wheel-check: ok (same totals and verdicts)", file=sys.stderr)
+PY
+[ "${SKIP_EMBEDDED:-}" = 1 ] && exit 0
+echo "wheel-check: the embedded profile from the installed wheels (the live suites against the managed NetBox)" >&2
+cd "$work/project"
+set +e
+env -u HARNESS_PROJECT_ROOT -u PYTHONPATH -u HARNESS_EVENTS_DIR "$work/venv/bin/harness" run --profile embedded \
+    --seed 0 --workers 2 --report "$work/project/embedded" 2>&1 | tee "$work/embedded.log" | grep -vE '^\s*$' >&2
+embedded=${PIPESTATUS[0]}
+set -e
+cd "$repo"
+if [ -n "${2:-}" ]; then
+    mkdir -p "$2"
+    for f in "$work/project/embedded/events"/events-*.ndjson; do cp "$f" "$2/events-wheel-embedded-${f##*/events-}"; done
+fi
+if [ "$embedded" -ne 0 ]; then
+    echo "wheel-check: the embedded profile from the installed wheels exited $embedded; log: $work/embedded.log" >&2
+    exit 1
+fi
+.venv/bin/python - "$work/project/embedded/report.json" "$work/in-repo/report.json" <<'PY'
+import json
+import sys
+
+def verdicts(path):
+    return {e["id"]: e["verdict"] for e in json.load(open(path))["elements"] if e["exercised"]}
+
+embedded, offline = verdicts(sys.argv[1]), verdicts(sys.argv[2])
+differ = sorted(k for k in embedded.keys() & offline.keys() if embedded[k] != offline[k])
+if differ:
+    print(f"wheel-check: embedded and offline verdicts differ: {differ[:20]}", file=sys.stderr)
+    sys.exit(1)
+totals = json.load(open(sys.argv[1]))["totals"]
+print("wheel-check: embedded ok: " + ", ".join(f"{k} {t['exercised']}/{t['total']}" for k, t in totals.items()),
+      file=sys.stderr)
 PY

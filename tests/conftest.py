@@ -16,7 +16,6 @@ import pytest
 
 from harness.report.events import Recorder
 from harness.targets.base import Endpoint, Target
-from harness.targets.netbox import netbox_from_env
 from harness.targets.netbox.live import auth_header
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,20 +36,15 @@ def crds_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def netbox_target() -> Iterator[Target]:
-    """The NetBox Target, started for the session."""
-    target = netbox_from_env()
-    already_running = target.healthy()
-    target.start()
-    yield target
-    if not already_running:
-        target.stop()
+def netbox_target(harness_netbox_target: Target) -> Target:
+    """The session's NetBox Target (the harness plugin's, so the generated suites share it)."""
+    return harness_netbox_target
 
 
 @pytest.fixture(scope="session")
-def netbox(netbox_target: Target) -> Endpoint:
+def netbox(harness_netbox: Endpoint) -> Endpoint:
     """The NetBox endpoint: ``url`` and the API token in ``secret``."""
-    return netbox_target.start()
+    return harness_netbox
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ DEFECTS = [
         "            return  # swallowed: the sync goes on as if the branch had moved\n"
         "\n"
         "    def _update_ref_unchecked(self, branch: str, sha: str, *, force: bool = False) -> None:\n",
-        suite=("tests/live/test_faults.py", "-k", "HH-GIT-006"),
+        suite=("specs/errors/github.yaml", "-m", "live", "-k", "HH-GIT-006"),
         live=True,
     ),
 ]

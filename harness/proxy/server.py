@@ -25,7 +25,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -52,6 +52,11 @@ HOP_BY_HOP = frozenset(
 RECORD_LIMIT = 1 << 20  # bytes of a streamed (watch) body kept in the record
 
 
+class Gate(Protocol):
+    def __call__(self, operation: str) -> bool: ...
+    def hold(self, max_s: float) -> None: ...
+
+
 class ContractProxy:
     """Reverse proxy to ``upstream`` for one boundary (netbox | github | kubernetes | webhook)."""
 
@@ -70,6 +75,9 @@ class ContractProxy:
         self._client = httpx.Client(verify=verify, follow_redirects=False)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Consulted with each request's operation id; True holds the request until ``gate.hold``
+        # returns and then drops it (crash injection: harness.world.crash.StepCrash).
+        self.gate: Gate | None = None
 
     @property
     def url(self) -> str:
@@ -189,8 +197,14 @@ class _Handler(BaseHTTPRequestHandler):
         if match.operation is not None:
             exchange.operation_id = match.operation.id
             exchange.path_params = dict(match.path_params)
-        injection = proxy.faults.take(match.operation.id) if match.operation is not None else None
         self._pending: tuple[Exchange, Match, float] | None = (exchange, match, started)
+        gate = proxy.gate
+        if gate is not None and match.operation is not None and gate(match.operation.id):
+            exchange.reason = "held by the harness and dropped (crash injection)"
+            gate.hold(proxy.max_hold_s)
+            self._abort()
+            return
+        injection = proxy.faults.take(match.operation.id) if match.operation is not None else None
         try:
             if injection is not None:
                 exchange.fault = injection.code

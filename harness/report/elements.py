@@ -2,8 +2,9 @@
 
 An element id is ``<spec file relative to the project root>::<name>``; the name depends on
 the kind: an operation id, a ``source->dest`` edge, an error code, a mapping field (prefixed
-with its variant), or ``invariant:<name>``. Generators, the recorder, the report and the
-test ids all use these functions, so the ids agree everywhere.
+with its variant), ``invariant:<name>``, or a pattern's crash point ``crash-after:<step>``.
+Generators, the recorder, the report and the test ids all use these functions, so the ids agree
+everywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from harness.spec.models import Loc, SpecSet, StateMachine
 
-KINDS = ("operation", "transition", "error", "field", "invariant")
+KINDS = ("operation", "transition", "error", "field", "invariant", "crash")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ def invariant_id(file: str, name: str) -> str:
     return f"{file}::invariant:{name}"
 
 
+def crash_id(file: str, step: str) -> str:
+    """``specs/patterns/gitops_sync.yaml::crash-after:apply``: a run killed right after the step."""
+    return f"{file}::crash-after:{step}"
+
+
 def spec_file(loc: Loc, root: Path) -> str:
     """The spec file of ``loc`` relative to ``root``, with forward slashes."""
     path = loc.doc.path.resolve()
@@ -151,4 +157,9 @@ def universe(specs: SpecSet, root: Path) -> Universe:
                 add(Element(field_id(file, f.to, variant.id), "field", file, f.transform))
         for name in mapping.invariants:
             add(Element(invariant_id(file, name), "invariant", file))
+    for pattern in (p for p in specs.patterns if p.action is not None):
+        file = spec_file(pattern.loc, root)
+        for step in pattern.steps:
+            if step.crash_point:
+                add(Element(crash_id(file, step.name), "crash", file, f"killed right after {step.name}"))
     return out

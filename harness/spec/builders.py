@@ -222,4 +222,4 @@ def _pattern(data: dict[str, Any], loc: Loc) -> Pattern:
         )
         for i, s in enumerate(data["steps"])
     )
-    return Pattern(id=data["id"], machine=data["machine"], steps=steps, loc=loc)
+    return Pattern(id=data["id"], machine=data["machine"], steps=steps, loc=loc, action=data.get("action"))

@@ -230,6 +230,7 @@ class Pattern:
     machine: str
     steps: tuple[PatternStep, ...]
     loc: Loc
+    action: str | None = None  # the adapter action that runs the flow (sync, drift, import)
 
 
 @dataclass

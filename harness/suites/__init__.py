@@ -7,8 +7,10 @@ items named by the spec element they exercise (``state_machines/fabric_sync.yaml
 the fabric-wide render properties (``contracts/mappings::rendered-objects``). Items reach the
 implementation only through the adapter (``harness_adapter`` fixture).
 
-Suites by marker: ``stateful``, ``property``, ``fault``. An item whose suite needs a hook the
-adapter does not implement is reported *not applicable* with the hook's name.
+Suites by marker: ``stateful``, ``property``, ``fault``; ``live`` for those that need the live world
+(``specs/errors/netbox.yaml::HH-NB-001``, ``specs/patterns/gitops_sync.yaml::crash-after:apply``).
+An item whose suite needs a hook the adapter does not implement is reported *not applicable* with
+the hook's name.
 """
 
 from __future__ import annotations
@@ -38,9 +40,16 @@ def _not_applicable(body: Body) -> Body:
     return run
 
 
-def _item(parent: pytest.Collector, name: str, marker: str, fn: Callable[..., None]) -> pytest.Function:
+def _item(parent: pytest.Collector, name: str, markers: str, fn: Callable[..., None]) -> pytest.Function:
     item = pytest.Function.from_parent(parent, name=name, callobj=fn)
-    item.add_marker(getattr(pytest.mark, marker))
+    for marker in markers.split():
+        item.add_marker(getattr(pytest.mark, marker))
+    if "live" in markers.split():
+        # one worker runs every live item (with --dist loadgroup): they share the one NetBox
+        item.add_marker(pytest.mark.xdist_group("live-world"))
+    kind = getattr(fn, "world_kind", None)
+    if kind is not None:
+        item.stash[WORLD_KIND] = kind
     return item
 
 
@@ -55,8 +64,9 @@ class SpecFile(pytest.File):
             yield _item(self, name, marker, _keep_signature(fn, _not_applicable(fn)))
 
 
-class MappingsDir(pytest.Directory):
-    """The mappings directory: its spec files' items, and the properties of a whole rendered fabric."""
+class SpecDir(pytest.Directory):
+    """A spec directory with items of its own (``contracts/mappings::rendered-objects``,
+    ``contracts/netbox::pact``), besides its spec files' items."""
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         from harness.suites import items  # noqa: PLC0415
@@ -64,7 +74,9 @@ class MappingsDir(pytest.Directory):
         for path in sorted(self.path.iterdir()):
             if path.is_file():
                 yield from self.ihook.pytest_collect_file(file_path=path, parent=self)
-        for name, marker, fn in items.for_mappings_dir():
+            elif path.is_dir() and (sub := self.ihook.pytest_collect_directory(path=path, parent=self)) is not None:
+                yield sub
+        for name, marker, fn in items.directory_items(self.path, self.config.stash[SPECS_KEY]):
             yield _item(self, name, marker, _keep_signature(fn, _not_applicable(fn)))
 
 
@@ -76,4 +88,5 @@ def _keep_signature(original: Body, wrapper: Body) -> Body:
 
 
 SPECS_KEY = pytest.StashKey[SpecSet]()
+WORLD_KIND = pytest.StashKey[str]()  # the live world an item runs in; the plugin orders items by it
 ROOT_KEY = pytest.StashKey[Path]()

@@ -1,7 +1,7 @@
 """The ``bad_input`` fixtures the error catalogs name, made against the real systems.
 
 Each fixture mutates NetBox, the GitOps repository or the cluster through its public API, says
-which ``reference`` command meets the bad input (sync, drift or import), and returns an undo
+which action of the implementation meets the bad input (sync, drift or import), and returns an undo
 that puts NetBox back (Git history is never rewritten; the next sync restores files and
 cluster objects). A fixture that cannot be made raises :class:`FixtureError` naming why.
 """
@@ -28,7 +28,7 @@ class FixtureError(RuntimeError):
 
 @dataclass
 class FaultContext:
-    """Where the fixtures act: the endpoints the reference uses, without its proxies."""
+    """Where the fixtures act: the endpoints the implementation uses, without its proxies."""
 
     fabric: str
     netbox_url: str
@@ -41,15 +41,15 @@ class FaultContext:
     drive_to_error: Callable[[], None]
     # a fresh cluster whose controller applies that outcome after ready_delay seconds; None restores
     use_cluster: Callable[[Outcome | None, float], None]
-    run_sync: Callable[[], None]  # one `reference sync` of the fabric, no fault armed
+    run_sync: Callable[[], None]  # one sync of the fabric, no fault armed
     slow_controller: Callable[[float], None]  # the fabric controller reports Ready that many seconds after a write
 
 
 @dataclass
 class BadInput:
-    """A fixture once applied: the reference command to run and how to undo it."""
+    """A fixture once applied: the action to run (with its options) and how to undo it."""
 
-    command: list[str]
+    action: Action
     undo: Undo
 
 
@@ -86,8 +86,9 @@ class _NetBox:
         return self.one("/api/ipam/prefixes/", prefix=prefix)
 
 
-SYNC = ["sync"]
-DRIFT = ["drift"]
+Action = tuple[str, dict[str, str]]  # an adapter action and its options
+SYNC: Action = ("sync", {})
+DRIFT: Action = ("drift", {})
 
 
 def _devices(name: str, new: Any) -> Callable[[FaultContext], BadInput]:
@@ -243,7 +244,7 @@ class _Git:
 def _raw(document: str) -> Callable[[FaultContext], BadInput]:
     def make(ctx: FaultContext) -> BadInput:
         _Git(ctx).commit({"raw/manifest.yaml": document}, "Drop a manifest in raw/")
-        return BadInput(["import", "--repo", f"{ctx.owner}/{ctx.repo}", "--path", "raw"], lambda: None)
+        return BadInput(("import", {"repo": f"{ctx.owner}/{ctx.repo}", "path": "raw"}), lambda: None)
 
     return make
 
@@ -418,9 +419,12 @@ PRECONDITIONS: dict[str, Callable[[FaultContext], None]] = {
 }
 
 
-# The command that makes the reference call a recipe's operation, where it is not `sync`.
-COMMANDS: dict[str, Callable[[FaultContext], list[str]]] = {
-    "github.contents.delete": lambda ctx: ["import", "--repo", f"{ctx.owner}/{ctx.repo}", "--path", "raw", "--consume"],
+# The action that makes the implementation call a recipe's operation, where it is not `sync`.
+COMMANDS: dict[str, Callable[[FaultContext], Action]] = {
+    "github.contents.delete": lambda ctx: (
+        "import",
+        {"repo": f"{ctx.owner}/{ctx.repo}", "path": "raw", "consume": "true"},
+    ),
 }
 
 

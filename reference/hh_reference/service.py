@@ -15,7 +15,7 @@ from hh_reference.netbox import NetBox
 from hh_reference.observe import DriftChecker
 from hh_reference.specs import ErrorCatalog, load_catalog
 from hh_reference.store import Store
-from hh_reference.sync import Syncer, crash_point
+from hh_reference.sync import Syncer
 
 GITHUB_API_VERSION = "2022-11-28"
 
@@ -66,7 +66,6 @@ def build(config: Config) -> Services:
     gitops = GitOps(
         github,
         RepoRef(config.github_owner, config.github_repo, config.github_branch),
-        step_hook=lambda step, data: crash_point(step),
     )
     cluster = Cluster(
         kubeconfig=str(config.kubeconfig) if config.kubeconfig else None,

@@ -10,8 +10,6 @@ state equals that of an uninterrupted run.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +35,6 @@ log = logging.getLogger(__name__)
 SYNC_BRANCH_PREFIX = "hh-sync/"
 NETBOX_SYNC_STATUS = "netbox_sync_status"  # kv: the hh_sync_status this integration last wrote to NetBox
 _PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a new head sends back to open
-CRASH_ENV = "REFERENCE_CRASH_AFTER"
 
 
 @dataclass
@@ -57,12 +54,6 @@ def _choice(value: Any) -> str | None:
     if isinstance(value, dict):
         return str(value.get("value")) if value.get("value") is not None else None
     return str(value) if value is not None else None
-
-
-def crash_point(step: str) -> None:
-    """Fault-injection seam for the crash-safety tests: die like ``kill -9`` right after ``step``."""
-    if os.environ.get(CRASH_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Syncer:
@@ -117,7 +108,6 @@ class Syncer:
 
     def _step(self, sync_id: str, step: str, payload: dict[str, Any], key: str = "") -> None:
         self.store.journal_step(sync_id, step, "done", payload, key or step)
-        crash_point(step)
 
     # -- the run ---------------------------------------------------------------------------------
     def sync(self, fabric: str, reason: str = "requested", sync_id: str | None = None) -> SyncOutcome:
@@ -189,7 +179,7 @@ class Syncer:
         outcome.commit = commit
 
         self.cluster.check_served(o["kind"] for o in objects)
-        applied = self.cluster.apply(fabric, objects, on_step=lambda step, key: crash_point("apply_object"))
+        applied = self.cluster.apply(fabric, objects)
         for key in applied.created + applied.updated + applied.unchanged:
             self._resource(fabric, key, "apply")
         for key in applied.created:
@@ -221,7 +211,6 @@ class Syncer:
         self._write_status(
             fabric, site_id, {"hh_sync_status": "in_sync", "hh_last_sync_commit": head, "hh_sync_error": None}
         )
-        crash_point("write_status_field")  # between the status field and the journal of the step
         self._step(sync_id, "write_status", {"commit": head})
         outcome.state = "in_sync"
         return outcome
@@ -230,9 +219,11 @@ class Syncer:
     def _test_connections(self, fabric: str, site_id: int) -> None:
         for endpoint, probe in (("git", self.gitops.head), ("kubernetes", self.cluster.probe)):
             entity = connection_key(fabric, endpoint)
-            if self.store.state("connection_status", entity) == "unknown":
+            state = self.store.state("connection_status", entity)
+            if state == "unknown":
                 self._fire(fabric, "connection_status", entity, "configure", site_id=site_id)
-            self.store.fire("connection_status", entity, "start_test")
+            if state != "testing":  # testing: a probe a crash interrupted; this one finishes it
+                self.store.fire("connection_status", entity, "start_test")
             try:
                 probe()
             except IntegrationError as error:

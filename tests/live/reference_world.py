@@ -1,5 +1,5 @@
 """The harness's live world (harness.world.live) around the reference integration, with what the
-reference's own tests also use: its command line with every option (crash injection included),
+reference's own tests also use: its command line with every option,
 its configuration environment and its NetBox client."""
 
 from __future__ import annotations
@@ -36,13 +36,10 @@ class World(live.World):
     # adapter for this world; a test may change settings here (auto-merge, required checks, ...)
     env: dict[str, str] = field(default_factory=dict)
 
-    def reference(
-        self, *args: str, crash_after: str | None = None, timeout: float = 300
-    ) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, **({"REFERENCE_CRASH_AFTER": crash_after} if crash_after else {})}
+    def reference(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "hh_reference.cli", *args],
-            env=env,
+            env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -1,0 +1,83 @@
+"""The live worlds of a session, one at a time: every world resets the one NetBox, so asking for a
+world of another kind closes the current one first. Items are ordered by world kind (see the
+plugin), so each kind is built once per session.
+
+Kinds:
+
+- ``direct``: the implementation behind a contract proxy at each boundary, GitOps mode direct,
+  a first sync done (the baseline the fault recipes start from);
+- ``pull_request``: the same in pull-request mode with auto-merge and one required check
+  (``REQUIRED_CHECK``), settled in_sync.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+
+from harness.adapter import Adapter
+from harness.spec.models import SpecSet
+from harness.targets.base import Endpoint, Target, TargetError
+from harness.world.bad_input import REQUIRED_CHECK
+from harness.world.live import World, make_world
+
+KINDS = ("direct", "pull_request")
+# > the 10 s slow controller of HH-K8S-007's recipe: a watch outlives the catalog's attempts
+READY_TIMEOUT_S = "14"
+SETTINGS: Mapping[str, Mapping[str, str]] = {
+    "direct": {"ready_timeout_s": READY_TIMEOUT_S},
+    "pull_request": {"ready_timeout_s": READY_TIMEOUT_S, "auto_merge": "true", "required_checks": REQUIRED_CHECK},
+}
+
+
+class WorldPool:
+    """Hands out the world of a kind, building it (and closing any other) on first use."""
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        specs: SpecSet,
+        netbox_target: Target,
+        netbox: Endpoint,
+        *,
+        crds_dir: Path,
+        spec_root: Path,
+        workdir: Callable[[str], Path],
+        baseline: Callable[[str, World], None],
+    ) -> None:
+        self._args = (adapter, specs, netbox_target, netbox)
+        self._crds_dir, self._spec_root, self._workdir, self._baseline = crds_dir, spec_root, workdir, baseline
+        self._kind: str | None = None
+        self._world: World | None = None
+        self._gen: Generator[World] | None = None
+
+    def get(self, kind: str) -> World:
+        if kind not in KINDS:
+            raise ValueError(f"no live world of kind {kind!r} (kinds: {', '.join(KINDS)})")
+        if self._kind == kind and self._world is not None:
+            return self._world
+        self.close()
+        gen = make_world(*self._args, crds_dir=self._crds_dir, workdir=self._workdir(kind), spec_root=self._spec_root,
+                         mode=kind, proxied=True,
+                         settings={**SETTINGS[kind], "webhook_secret": secrets.token_hex(16)})  # fmt: skip
+        world = next(gen)
+        self._gen, self._world, self._kind = gen, world, kind
+        try:
+            self._baseline(kind, world)
+        except BaseException:
+            self.close()
+            raise
+        return world
+
+    def close(self) -> None:
+        gen, self._gen, self._world, self._kind = self._gen, None, None, None
+        if gen is not None:
+            gen.close()
+
+
+def first_sync(world: World) -> None:
+    """The baseline: one clean sync of the fabric."""
+    first = world.act("sync")
+    if first.returncode != 0:
+        raise TargetError(f"the implementation's first sync of the world failed: {first.stderr[-1000:]}")
