@@ -5,6 +5,7 @@
     specs = ["contracts", "state_machines", "specs/errors", "specs/patterns"]
     tests = ["tests/e2e"]            # the project's own tests, run with the generated suites
     crds = "../shared/hedgehog-crds" # the Hedgehog CRDs (HARNESS_CRDS_DIR overrides)
+    cassettes = "tests/cassettes"    # a `harness record` corpus, replayed into the implementation offline
 
     [tool.harness.gate]
     min-transition-coverage = 100
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILES = ("harness.toml", "pyproject.toml")
-KEYS = frozenset({"adapter", "specs", "tests", "crds", "gate"})
+KEYS = frozenset({"adapter", "specs", "tests", "crds", "cassettes", "gate"})
 GATE_KEYS = frozenset(
     {"min-transition-coverage", "min-error-coverage", "min-operation-coverage", "min-invariant-coverage"}
 )
@@ -40,6 +41,8 @@ class ProjectConfig:
     specs: tuple[Path, ...] = ()
     tests: tuple[Path, ...] = ()  # the project's own test paths `harness run` runs with the generated suites
     crds: Path | None = None
+    # a corpus recorded by `harness record` (<scenario>/<boundary>.yaml): replayed into the implementation
+    cassettes: Path | None = None
     gate: dict[str, float] = field(default_factory=dict)
 
 
@@ -83,6 +86,9 @@ def load_config(root: Path) -> ProjectConfig:
     crds = table.get("crds")
     if crds is not None and not isinstance(crds, str):
         raise ConfigError(f"{path}: [tool.harness] crds must be a directory path")
+    cassettes = table.get("cassettes")
+    if cassettes is not None and not isinstance(cassettes, str):
+        raise ConfigError(f"{path}: [tool.harness] cassettes must be a directory path (a `harness record` corpus)")
     gate = table.get("gate", {})
     if not isinstance(gate, dict) or set(gate) - GATE_KEYS:
         raise ConfigError(f"{path}: [tool.harness.gate] keys must be among {sorted(GATE_KEYS)}")
@@ -92,5 +98,6 @@ def load_config(root: Path) -> ProjectConfig:
     return ProjectConfig(
         root=root, file=path, adapter=adapter, specs=tuple(base / s for s in specs),
         tests=tuple(base / t for t in tests), crds=(base / crds) if crds else None,
+        cassettes=(base / cassettes).resolve() if cassettes else None,
         gate={k: float(v) for k, v in gate.items()},
     )  # fmt: skip

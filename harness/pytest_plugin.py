@@ -73,6 +73,10 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     """A spec directory with items of its own: the mappings directory (the properties of a whole
     rendered fabric), a directory of NetBox or GitHub contracts (their pact)."""
     spec_dirs = _spec_dirs(parent.config)
+    if path.resolve() == _cassettes(parent.config):
+        from harness.suites import CassetteCorpus  # noqa: PLC0415
+
+        return CassetteCorpus.from_parent(parent, path=path)
     if not any(_under(path, d) for d in spec_dirs):
         return None
     from harness.suites import SPECS_KEY, SpecDir, items  # noqa: PLC0415
@@ -98,6 +102,21 @@ def _spec_dirs(config: pytest.Config) -> list[Path]:
         config.stash[ROOT_KEY] = root
         config.stash[_SPEC_DIRS] = [d.resolve() for d in default_spec_paths(root)]
     return config.stash[_SPEC_DIRS]
+
+
+_CASSETTES = pytest.StashKey[Path | None]()
+
+
+def _cassettes(config: pytest.Config) -> Path | None:
+    """The project's recorded corpus ([tool.harness] cassettes), if it names one."""
+    if _CASSETTES not in config.stash:
+        from harness.config import ConfigError, load_config  # noqa: PLC0415
+
+        try:
+            config.stash[_CASSETTES] = load_config(_project_root(config)).cassettes
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+    return config.stash[_CASSETTES]
 
 
 def _is_spec(config: pytest.Config, path: Path) -> bool:

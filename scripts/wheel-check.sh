@@ -25,6 +25,10 @@ mkdir -p "$work/project"
 cd "$work/project"
 # nothing of the repository may be reachable from here
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH "$work/venv/bin/harness" init . --adapter reference --crds "$crds"
+# the recorded corpus is the project's own data (harness record writes it); the replay item uses it
+cp -r "$repo/tests/cassettes" cassettes
+sed -i 's|^tests = \[\]$|tests = []\ncassettes = "cassettes"|' harness.toml
+grep -q '^cassettes = "cassettes"$' harness.toml
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH "$work/venv/bin/harness" validate
 set +e
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH -u HARNESS_EVENTS_DIR "$work/venv/bin/harness" run --profile offline \

@@ -22,6 +22,8 @@ adapter = {adapter}
 specs = ["contracts", "state_machines", "specs/errors", "specs/patterns"]
 # your own tests to run with the generated suites (paths)
 tests = []
+# a corpus recorded by `harness record` (<scenario>/<boundary>.yaml), replayed into the implementation
+# cassettes = "cassettes"
 {crds}
 [tool.harness.gate]
 min-transition-coverage = 100

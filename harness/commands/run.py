@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     if validated == EXIT_ERROR:
         return EXIT_ERROR
     paths = [*default_spec_paths(root), *(p for p in config.tests if p.exists())]
+    if config.cassettes is not None and config.cassettes.is_dir():
+        paths.append(config.cassettes)  # the recorded corpus, replayed into the implementation
     events = args.report.resolve() / "events"
     events.mkdir(parents=True, exist_ok=True)
     for old in events.glob("*.ndjson"):

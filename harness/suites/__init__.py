@@ -80,6 +80,33 @@ class SpecDir(pytest.Directory):
             yield _item(self, name, marker, _keep_signature(fn, _not_applicable(fn)))
 
 
+class CassetteCorpus(pytest.Directory):
+    """The project's recorded corpus (``[tool.harness] cassettes``): a scenario directory per recording."""
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        for path in sorted(self.path.iterdir()):
+            if path.is_dir() and path.name == "sync" and (path / "netbox.yaml").is_file():
+                yield RecordedScenario.from_parent(self, path=path)
+
+
+class RecordedScenario(pytest.Directory):
+    """One recorded scenario: replayed into the implementation (``tests/cassettes/sync::replay``)."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        scenario = self.path
+
+        def replay_test(  # noqa: PLR0917 - pytest passes fixtures positionally
+            harness_adapter: Any, harness_specs: SpecSet, harness_crds_dir: Path, harness_root: Path,
+            harness_recorder: Any, tmp_path: Path,
+        ) -> None:  # fmt: skip
+            from harness.suites.replay import replay_sync  # noqa: PLC0415
+
+            replay_sync(scenario, harness_adapter, harness_specs, crds_dir=harness_crds_dir, root=harness_root,
+                        workdir=tmp_path, recorder=harness_recorder)  # fmt: skip
+
+        yield _item(self, "replay", "replay", _keep_signature(replay_test, _not_applicable(replay_test)))
+
+
 def _keep_signature(original: Body, wrapper: Body) -> Body:
     """pytest reads the fixtures a test needs from its signature: give the wrapper the body's."""
     import functools  # noqa: PLC0415
