@@ -1,7 +1,9 @@
 """``harness up TARGET`` / ``harness down TARGET``: start or stop a managed target (NetBox for now).
 
-``up`` prints exactly one JSON object ``{"url": ..., "token": ...}`` on stdout; progress goes
-to stderr. Errors exit 2 with a message and no traceback.
+``up`` prints exactly one JSON object ``{"url": ..., "token_file": ...}`` on stdout: the API token
+of a NetBox the harness manages is in that file (mode 0600), never printed; ``token_file`` is null
+for an existing NetBox (its token is the user's). Progress goes to stderr. Errors exit 2 with a
+message and no traceback.
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ def _netbox(args: argparse.Namespace) -> Target:
 
 def _up(args: argparse.Namespace) -> int:
     try:
-        endpoint = _netbox(args).start()
+        target = _netbox(args)
+        endpoint = target.start()
     except TargetError as exc:
         print(f"harness up netbox: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    print(json.dumps({"url": endpoint.url, "token": endpoint.secret}))
+    token_file = None
+    instance = getattr(target, "instance_dir", None)
+    if endpoint.secret and isinstance(instance, Path):  # a NetBox we manage: its token, never printed
+        token_file = instance / "token"
+        token_file.touch(mode=0o600)
+        token_file.chmod(0o600)
+        token_file.write_text(endpoint.secret + "\n", encoding="utf-8")
+    print(json.dumps({"url": endpoint.url, "token_file": str(token_file) if token_file else None}))
     return EXIT_OK
 
 
@@ -58,7 +68,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: Any) -> None:
     """Add the ``up`` and ``down`` subcommands."""
-    up = sub.add_parser("up", help="install and start a managed target; print {url, token} as JSON")
+    up = sub.add_parser("up", help="install and start a managed target; print {url, token_file} as JSON")
     _common(up)
     up.add_argument("--netbox-url", metavar="URL", help="use this existing NetBox instead (env HARNESS_NETBOX_URL)")
     up.add_argument("--netbox-token", metavar="TOKEN", help="its API token (env HARNESS_NETBOX_TOKEN)")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.generate import faults as F
+from harness.generate.faults import machine_files
 from harness.pytest_plugin import NOT_APPLICABLE
 from harness.report.elements import crash_id, error_id, spec_file
 from harness.report.events import Recorder
@@ -24,6 +25,7 @@ from harness.spec.models import ErrorEntry, Pattern, PatternStep, SpecSet
 from harness.suites.live_faults import Executor, crash_sync, heal
 from harness.world.bad_input import change_intent
 from harness.world.crash import CrashPointError, visible_boundary
+from harness.world.invariants import check_invariants
 from harness.world.live import World, rendered_keys
 from harness.world.pool import WorldPool
 
@@ -63,6 +65,7 @@ def crash_convergence(
         problems += crashed
         if not crashed:
             problems += _resumed(world, specs, root, commits_before)
+            problems += check_invariants(world, specs, recorder, machine_files(specs, root))
     finally:
         problems += heal(world, "direct")
     element = crash_id(spec_file(pattern.loc, root), step.name)

@@ -64,11 +64,27 @@ def directory_items(path: Path, specs: SpecSet) -> list[Entry]:
     found: list[Entry] = []
     if any(_same(m.loc.doc.path.parent, path) for m in specs.mappings):
         found += _mappings_dir()
+    if any(_same(m.loc.doc.path.parent, path) for m in specs.machines):
+        found.append(("world", "live stateful", _world()))
     boundaries = {c.boundary for c in specs.contracts if _same(c.loc.doc.path.parent, path)}
     for boundary in ("netbox", "github"):
         if boundary in boundaries:
             found.append(("pact", "live contract", _pact(boundary)))
     return found
+
+
+def _world() -> Callable[..., None]:
+    def world_test(  # noqa: PLR0917 - pytest passes fixtures positionally
+        harness_worlds: WorldPool, harness_specs: SpecSet, harness_crds_dir: Path, harness_recorder: Recorder,
+        harness_root: Path, harness_options: Options, tmp_path: Path,
+    ) -> None:  # fmt: skip
+        from harness.suites.world import run_world  # noqa: PLC0415
+
+        run_world(harness_worlds.get("direct"), harness_specs, harness_recorder, root=harness_root,
+                  crds_dir=harness_crds_dir, tmp=tmp_path, max_examples=harness_options[0])  # fmt: skip
+
+    world_test.world_kind = "direct"  # type: ignore[attr-defined]
+    return world_test
 
 
 def _pact(boundary: str) -> Callable[..., None]:

@@ -3,21 +3,25 @@ the state store, the syncer and the drift checker."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 from hh_reference.cluster import Cluster
 from hh_reference.config import Config, ConfigError
-from hh_reference.errors import install_catalog
+from hh_reference.errors import IntegrationError, install_catalog
 from hh_reference.gitops import GitOps, RepoRef
 from hh_reference.http import ApiClient
 from hh_reference.machines import StateMachineRegistry
-from hh_reference.netbox import NetBox
+from hh_reference.netbox import FabricNotFound, NetBox
 from hh_reference.observe import DriftChecker
+from hh_reference.records import Alert
 from hh_reference.specs import ErrorCatalog, load_catalog
 from hh_reference.store import Store
 from hh_reference.sync import Syncer
 
 GITHUB_API_VERSION = "2022-11-28"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,6 +51,38 @@ def netbox_client(config: Config, catalog: ErrorCatalog) -> NetBox:
     if not config.netbox_url or not config.netbox_token:
         raise ConfigError("netbox_url and netbox_token are required (REFERENCE_NETBOX_URL, REFERENCE_NETBOX_TOKEN)")
     return NetBox.connect(config.netbox_url, config.netbox_token, catalog)
+
+
+class AlertJournal:
+    """Every alert raised or changed, as a journal entry on its fabric's site (what
+    reconciliation_alert's invariants ask: the alert's code and id, its resolution, its suppression
+    with operator and reason). NetBox being unreachable must not fail what raised the alert: the
+    alert itself stays in the store and is listed by the status API."""
+
+    KINDS: ClassVar[dict[str, str]] = {"critical": "danger", "error": "danger"}
+
+    def __init__(self, netbox: NetBox) -> None:
+        self.netbox = netbox
+        self._sites: dict[str, int] = {}
+
+    def __call__(self, alert: Alert, trigger: str) -> None:
+        try:
+            site_id = self._sites.get(alert.fabric) or self.netbox.fabric(alert.fabric).id
+        except (IntegrationError, FabricNotFound):
+            return  # not a fabric NetBox knows (the webhook scope), or NetBox unreachable
+        self._sites[alert.fabric] = site_id
+        if trigger == "raised":
+            kind, text = self.KINDS.get(alert.severity, "warning"), f"alert {alert.id} {alert.code}: {alert.message}"
+        elif trigger == "resolve":
+            kind, text = "success", f"alert {alert.id} {alert.code} resolved"
+        elif trigger == "suppress":
+            kind, text = "info", f"alert {alert.id} {alert.code} suppressed by {alert.operator}: {alert.reason}"
+        else:
+            kind, text = "info", f"alert {alert.id} {alert.code} {trigger}d by {alert.operator}"
+        try:
+            self.netbox.journal("dcim.site", site_id, kind, text)
+        except IntegrationError as error:
+            log.warning("the journal entry for alert %s was not written: %s", alert.id, error.code)
 
 
 def build(config: Config) -> Services:
@@ -86,4 +122,5 @@ def build(config: Config) -> Services:
         required_checks=[c.strip() for c in config.required_checks.split(",") if c.strip()],
     )
     drift = DriftChecker(netbox=netbox, gitops=gitops, cluster=cluster, store=store, gitops_path=config.gitops_path)
+    store.alert_listeners.append(AlertJournal(netbox))
     return Services(config, catalog, store, netbox, gitops, cluster, syncer, drift)

@@ -92,6 +92,8 @@ class Store:
         self.registry = registry
         self.catalog = catalog
         self.clock = clock
+        # told of every alert raised and every change of an alert (alert, trigger): the journal on NetBox
+        self.alert_listeners: list[Callable[[Alert, str], None]] = []
         self._lock = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode; every write opens its own BEGIN IMMEDIATE transaction.
@@ -243,6 +245,15 @@ class Store:
         )
         if open_alert is not None:
             return open_alert
+        alert = self._insert_alert(fabric, code, severity, message)
+        self._tell(alert, "raised")
+        return alert
+
+    def _tell(self, alert: Alert, trigger: str) -> None:
+        for listener in self.alert_listeners:
+            listener(alert, trigger)
+
+    def _insert_alert(self, fabric: str, code: str, severity: str, message: str) -> Alert:
         initial = self.registry.spec("reconciliation_alert").initial
         with self._write() as db:
             cursor = db.execute(
@@ -325,7 +336,9 @@ class Store:
                     "UPDATE alerts SET operator = COALESCE(?, operator), reason = COALESCE(?, reason) WHERE id = ?",
                     (operator, reason, alert_id),
                 )
-        return self.alert(alert_id)
+        changed = self.alert(alert_id)
+        self._tell(changed, trigger)
+        return changed
 
     # -- webhook deliveries --------------------------------------------------------------------
 

@@ -158,6 +158,11 @@ class Syncer:
             self._fire(fabric, "fabric_sync", fabric, "start_sync", site_id=site_id)
         # Connections are tested inside the run, so a failure here ends it in error like any other.
         self._test_connections(fabric, site_id)
+        if (
+            _choice(site.custom_fields.get("hh_fabric_status")) == "active"
+            and self.store.state("fabric_status", fabric) == "planned"
+        ):  # NetBox put the fabric in service; its guards (both connections tested) hold now
+            self.store.fire("fabric_status", fabric, "activate")
         check_setup(self.netbox)  # HH-NB-004 when NetBox lacks the integration's custom fields
         self._write_status(fabric, site_id, {"hh_sync_status": "syncing"})
         self._step(sync_id, "begin_sync", {"resumed": resumed})

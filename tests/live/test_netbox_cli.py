@@ -36,9 +36,13 @@ def test_up_prints_one_json_object_for_the_running_instance(netbox_target: Targe
     before = netbox_target.pids()
     result = _harness("up", "netbox", "--port", str(netbox_target.port))
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"url": netbox.url, "token": netbox.secret}
+    printed = json.loads(result.stdout)
+    assert printed["url"] == netbox.url
+    token_file = Path(printed["token_file"])
+    assert token_file.read_text().strip() == netbox.secret
+    assert token_file.stat().st_mode & 0o777 == 0o600
     assert result.stdout.count("\n") == 1
-    assert netbox.secret is not None and netbox.secret not in result.stderr
+    assert netbox.secret is not None and netbox.secret not in result.stdout + result.stderr
     assert netbox_target.pids() == before
 
 

@@ -1,0 +1,512 @@
+"""Named checks of the invariants the state machines declare, evaluated on the real systems.
+
+A state of a machine declares invariants (``state_machines/<m>.yaml``: ``states[].invariants``,
+described under ``invariants``). Each has a check here, keyed by machine and name, that reads
+NetBox, the GitOps repository and the cluster through their public APIs (and, for what only the
+implementation can show, its observation: the alerts it lists), never the implementation's own
+records. :func:`evaluate` takes what the implementation reports (``harness_observe``), and for every
+entity evaluates the invariants of the state it is said to be in.
+
+A check answers True (holds), False (broken, with what was seen) or None (cannot be evaluated in
+this world: the input it needs is not there). Invariants about "the render of the current NetBox
+intent" need an oracle of the render independent of the implementation; they are None here.
+
+"Managed" objects in the cluster: the world's cluster serves one fabric, so an object is the
+fabric's when one of its labels has the fabric's name as its value (the specs name a managed-by
+label without fixing its key).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import yaml
+
+from harness.spec.models import SpecSet, StateMachine
+from harness.world.live import REPO, World
+
+HH_CODE = re.compile(r"\bHH-[A-Z0-9]+-\d{3}\b")
+Result = tuple[bool | None, str]
+
+
+@dataclass
+class Systems:
+    """What the real systems hold for the world's fabric, each read once per evaluation."""
+
+    world: World
+    observation: Mapping[str, Any]
+    codes: frozenset[str]
+    required_checks: tuple[str, ...] = ()
+
+    @property
+    def fabric(self) -> str:
+        return self.world.fabric.site_slug
+
+    @cached_property
+    def site(self) -> dict[str, Any]:
+        return next(iter(self.world.netbox_api.list_all("dcim.sites", slug=self.fabric)), {})
+
+    @property
+    def cf(self) -> Mapping[str, Any]:
+        return self.site.get("custom_fields") or {}
+
+    def cf_value(self, name: str) -> Any:
+        value = self.cf.get(name)
+        return value.get("value") if isinstance(value, dict) else value
+
+    @cached_property
+    def journal(self) -> list[dict[str, Any]]:
+        """The site's journal entries, oldest first."""
+        entries = self.world.netbox_api.list_all(
+            "extras.journal_entries", assigned_object_type="dcim.site", assigned_object_id=self.world.fabric.site_id
+        )
+        return sorted(entries, key=lambda e: (str(e.get("created")), int(e.get("id", 0))))
+
+    @cached_property
+    def files(self) -> dict[str, bytes]:
+        return self.world.repo_files(prefix=f"fabrics/{self.fabric}")
+
+    @cached_property
+    def desired(self) -> dict[str, dict[str, Any]]:
+        """``Kind/name`` -> the committed object, for every file under fabrics/<fabric>/."""
+        found = {}
+        for data in self.files.values():
+            obj = yaml.safe_load(data)
+            found[f"{obj['kind']}/{obj['metadata']['name']}"] = obj
+        return found
+
+    @cached_property
+    def cluster(self) -> dict[str, dict[str, Any]]:
+        return self.world.cluster_objects()
+
+    @cached_property
+    def managed(self) -> dict[str, dict[str, Any]]:
+        return {k: o for k, o in self.cluster.items()
+                if self.fabric in ((o.get("metadata") or {}).get("labels") or {}).values()}  # fmt: skip
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """plural -> Kind, from the Kubernetes contracts."""
+        return {r.plural: r.kind for r in self.world.specs.resources().values()}
+
+    @cached_property
+    def pulls(self) -> list[dict[str, Any]]:
+        owner = self.world.github.extra["owner"]
+        with self.world.gh() as gh:
+            return list(gh.get(f"/repos/{owner}/{REPO}/pulls", params={"state": "all", "per_page": 100}).json())
+
+    def pull(self, number: str) -> dict[str, Any] | None:
+        owner = self.world.github.extra["owner"]
+        with self.world.gh() as gh:
+            answer = gh.get(f"/repos/{owner}/{REPO}/pulls/{number}")
+        return dict(answer.json()) if answer.status_code == 200 else None
+
+    def statuses(self, sha: str) -> dict[str, str]:
+        owner = self.world.github.extra["owner"]
+        with self.world.gh() as gh:
+            combined = gh.get(f"/repos/{owner}/{REPO}/commits/{sha}/status").json()
+        return {s["context"]: s["state"] for s in combined.get("statuses", [])}
+
+    @cached_property
+    def commits(self) -> list[dict[str, Any]]:
+        return self.world.commits()
+
+
+def _key(entity: str, systems: Systems) -> str:
+    """A resource entity (``<plural>/<name>``) as ``Kind/name``."""
+    plural, _, name = entity.partition("/")
+    return f"{systems.kinds.get(plural, plural)}/{name}"
+
+
+def _spec_equal(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    return a is not None and b is not None and a.get("spec") == b.get("spec")
+
+
+# -- connection_status ------------------------------------------------------------------------------
+
+
+def _endpoint_configured(s: Systems, entity: str) -> Result:
+    e = s.world.endpoints
+    ok = bool(e.github_url and e.github_token) if entity == "git" else bool(e.kubeconfig)
+    return ok, f"endpoint {entity} configured: {ok}"
+
+
+def _credentials_accepted(s: Systems, entity: str) -> Result:
+    if entity == "git":
+        owner = s.world.github.extra["owner"]
+        with s.world.gh() as gh:
+            status = gh.get(f"/repos/{owner}/{REPO}").status_code
+        return 200 <= status < 300, f"github.repos.get answered {status}"
+    try:
+        s.world.custom_objects().list_namespaced_custom_object("wiring.githedgehog.com", "v1beta1", "default",
+                                                               "switches")  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - any refusal means the credentials are not accepted
+        return False, f"k8s.switches.list failed: {type(exc).__name__}"
+    return True, "k8s.switches.list answered 2xx"
+
+
+def _failure_code_recorded(s: Systems, entity: str) -> Result:
+    code = ((s.observation.get("fabric") or {}).get("connections") or {}).get(entity, {}).get("code")
+    return code in s.codes, f"recorded code {code!r}"
+
+
+# -- fabric_status ------------------------------------------------------------------------------------
+
+
+def _sync_state(s: Systems) -> Any:
+    return s.cf_value("hh_sync_status")
+
+
+def _never_synced(s: Systems, entity: str) -> Result:
+    value = _sync_state(s)
+    return value in (None, "never_synced"), f"hh_sync_status {value!r}"
+
+
+def _no_sync_running(s: Systems, entity: str) -> Result:
+    value = _sync_state(s)
+    return value != "syncing", f"hh_sync_status {value!r}"
+
+
+def _no_managed_cluster_objects(s: Systems, entity: str) -> Result:
+    return not s.managed, f"{len(s.managed)} labelled object(s) in the cluster"
+
+
+def _managed_tree_empty(s: Systems, entity: str) -> Result:
+    return not s.files, f"{len(s.files)} file(s) under fabrics/{s.fabric}/"
+
+
+# -- fabric_sync ------------------------------------------------------------------------------------
+
+
+def _no_sync_commit_recorded(s: Systems, entity: str) -> Result:
+    value = s.cf_value("hh_last_sync_commit")
+    return not value, f"hh_last_sync_commit {value!r}"
+
+
+def _sync_journal_open(s: Systems, entity: str) -> Result:
+    texts = [str(e.get("comments", "")) for e in s.journal]
+    started = [i for i, t in enumerate(texts) if "sync-started" in t or "-> syncing" in t]
+    finished = [i for i, t in enumerate(texts) if "sync-finished" in t or re.search(r"syncing -> (in_sync|error)", t)]
+    ok = bool(started) and (not finished or started[-1] > finished[-1])
+    return ok, f"{len(started)} start and {len(finished)} finish journal entries"
+
+
+def _open_pull_request_recorded(s: Systems, entity: str) -> Result:
+    number = s.cf_value("hh_pull_request")
+    if not number:
+        return False, "hh_pull_request is empty"
+    pr = s.pull(str(number))
+    return pr is not None and pr.get("state") == "open", f"pull request #{number}: {pr and pr.get('state')}"
+
+
+def _cluster_matches_last_commit(s: Systems, entity: str) -> Result:
+    missing = [k for k, o in s.desired.items() if not _spec_equal(o, s.cluster.get(k))]
+    extra = [k for k in s.managed if k not in s.desired]
+    return not missing and not extra, f"differing or missing {missing[:3]}, labelled outside the tree {extra[:3]}"
+
+
+def _last_sync_commit_recorded(s: Systems, entity: str) -> Result:
+    recorded = s.cf_value("hh_last_sync_commit")
+    prefix = f"fabrics/{s.fabric}/"
+    newest = None
+    previous_tree: dict[str, str] | None = None
+    for commit in reversed(s.commits):  # oldest first
+        tree = _tree(s, commit["tree"]["sha"], prefix)
+        if tree != (previous_tree or {}):
+            newest = commit["sha"]
+        previous_tree = tree
+    return bool(recorded) and recorded == newest, f"hh_last_sync_commit {recorded!r}, newest change {newest!r}"
+
+
+def _tree(s: Systems, sha: str, prefix: str) -> dict[str, str]:
+    owner = s.world.github.extra["owner"]
+    with s.world.gh() as gh:
+        entries = gh.get(f"/repos/{owner}/{REPO}/git/trees/{sha}", params={"recursive": "1"}).json()["tree"]
+    return {e["path"]: e["sha"] for e in entries if e["type"] == "blob" and e["path"].startswith(prefix)}
+
+
+def _render_or_cluster_differs(s: Systems, entity: str) -> Result:
+    differs = [k for k, o in s.desired.items() if not _spec_equal(o, s.cluster.get(k))]
+    differs += [k for k in s.managed if k not in s.desired]
+    if differs:
+        return True, f"the cluster differs from the branch: {differs[:3]}"
+    return None, "the cluster equals the branch; whether the render differs needs a render oracle"
+
+
+def _sync_error_code_recorded(s: Systems, entity: str) -> Result:
+    code = s.cf_value("hh_sync_error")
+    found = HH_CODE.search(str(code or ""))
+    journaled = found is not None and any(
+        e.get("kind", {}).get("value") == "danger" and found.group(0) in str(e.get("comments")) for e in s.journal
+    )
+    return found is not None and found.group(0) in s.codes and journaled, (
+        f"hh_sync_error {code!r}, journaled as danger: {journaled}"
+    )
+
+
+def _no_render_oracle(s: Systems, entity: str) -> Result:
+    return None, "needs the render of the current NetBox intent by an oracle independent of the implementation"
+
+
+# -- pull_request -----------------------------------------------------------------------------------
+
+
+def _branch_open_pulls(s: Systems) -> list[dict[str, Any]]:
+    return [p for p in s.pulls if p["state"] == "open" and p["head"]["ref"] == f"hh-sync/{s.fabric}"]
+
+
+def _no_open_pr_for_branch(s: Systems, entity: str) -> Result:
+    found = _branch_open_pulls(s)
+    return not found, f"{len(found)} open pull request(s) from hh-sync/{s.fabric}"
+
+
+def _pr(field_check: Callable[[dict[str, Any], Systems], bool], what: str) -> Callable[[Systems, str], Result]:
+    def check(s: Systems, entity: str) -> Result:
+        pr = s.pull(entity)
+        if pr is None:
+            return False, f"pull request #{entity} does not exist"
+        return field_check(pr, s), f"#{entity}: {what} (state {pr.get('state')}, merged {pr.get('merged')}, " \
+                                   f"mergeable {pr.get('mergeable')})"  # fmt: skip
+
+    return check
+
+
+def _required(s: Systems, pr: dict[str, Any]) -> list[str]:
+    statuses = s.statuses(pr["head"]["sha"])
+    contexts = s.required_checks or tuple(statuses)
+    return [statuses.get(c, "pending") for c in contexts]
+
+
+def _merge_commit_on_base(s: Systems, entity: str) -> Result:
+    pr = s.pull(entity)
+    sha = pr.get("merge_commit_sha") if pr else None
+    on_base = sha is not None and any(c["sha"] == sha for c in s.commits)
+    return on_base, f"merge commit {sha!r} on the target branch: {on_base}"
+
+
+# -- reconciliation_alert ---------------------------------------------------------------------------
+
+
+def _alert(s: Systems, entity: str) -> Mapping[str, Any] | None:
+    return next((a for a in s.observation.get("alerts", []) if str(a.get("id")) == entity.rsplit("/", 1)[-1]), None)
+
+
+def _journal_mentions(s: Systems, needles: list[str], kinds: tuple[str, ...] | None = None) -> bool:
+    for entry in s.journal:
+        kind = (entry.get("kind") or {}).get("value") if isinstance(entry.get("kind"), dict) else entry.get("kind")
+        if (kinds is None or kind in kinds) and all(n in str(entry.get("comments")) for n in needles):
+            return True
+    return False
+
+
+def _alert_journaled(s: Systems, entity: str) -> Result:
+    alert = _alert(s, entity)
+    if alert is None:
+        return None, f"alert {entity} is not in the observation"
+    needles = [str(alert.get("code") or ""), f"alert {alert.get('id')}"]
+    ok = _journal_mentions(s, needles, ("warning", "danger"))
+    return ok, f"a warning/danger journal entry with {needles}: {ok}"
+
+
+def _alert_listed(s: Systems, entity: str) -> Result:
+    alert = _alert(s, entity)
+    return alert is not None, f"alert {entity} listed: {alert is not None}"
+
+
+def _resolution_journaled(s: Systems, entity: str) -> Result:
+    ok = _journal_mentions(s, [f"alert {entity.rsplit('/', 1)[-1]}", "resolved"], ("success",))
+    return ok, f"a success journal entry resolving alert {entity}: {ok}"
+
+
+def _suppression_journaled(s: Systems, entity: str) -> Result:
+    ok = _journal_mentions(s, [f"alert {entity.rsplit('/', 1)[-1]}", "suppress"])
+    return ok, f"a journal entry suppressing alert {entity}: {ok}"
+
+
+# -- resource_drift / resource_lifecycle ------------------------------------------------------------
+
+
+def _in_desired(s: Systems, entity: str) -> Result:
+    key = _key(entity, s)
+    return key in s.desired, f"{key} on the branch: {key in s.desired}"
+
+
+def _not_in_desired(s: Systems, entity: str) -> Result:
+    ok, detail = _in_desired(s, entity)
+    return (not ok), detail
+
+
+def _in_cluster(s: Systems, entity: str) -> Result:
+    key = _key(entity, s)
+    return key in s.cluster, f"{key} in the cluster: {key in s.cluster}"
+
+
+def _absent_from_cluster(s: Systems, entity: str) -> Result:
+    ok, detail = _in_cluster(s, entity)
+    return (not ok), detail
+
+
+def _only_in_desired(s: Systems, entity: str) -> Result:
+    key = _key(entity, s)
+    return key in s.desired and key not in s.cluster, f"{key}: branch {key in s.desired}, cluster {key in s.cluster}"
+
+
+def _only_in_cluster(s: Systems, entity: str) -> Result:
+    key = _key(entity, s)
+    return key in s.managed and key not in s.desired, f"{key}: labelled in the cluster {key in s.managed}, " \
+                                                      f"branch {key in s.desired}"  # fmt: skip
+
+
+def _spec_matches(s: Systems, entity: str) -> Result:
+    key = _key(entity, s)
+    ok = _spec_equal(s.desired.get(key), s.cluster.get(key))
+    return ok, f"{key}: cluster spec equals the committed spec: {ok}"
+
+
+def _spec_differs(s: Systems, entity: str) -> Result:
+    ok, detail = _spec_matches(s, entity)
+    return (not ok), detail
+
+
+def _ready(s: Systems, entity: str) -> Result:
+    key = _key(entity, s)
+    conditions = ((s.cluster.get(key) or {}).get("status") or {}).get("conditions") or []
+    ok = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    return ok, f"{key}: Ready=True {ok}"
+
+
+CHECKS: dict[str, dict[str, Callable[[Systems, str], Result]]] = {
+    "connection_status": {
+        "endpoint_configured_now": _endpoint_configured,
+        "credentials_accepted": _credentials_accepted,
+        "failure_code_recorded": _failure_code_recorded,
+    },
+    "fabric_status": {
+        "never_synced": _never_synced,
+        "no_sync_running": _no_sync_running,
+        "no_managed_cluster_objects": _no_managed_cluster_objects,
+        "managed_tree_empty": _managed_tree_empty,
+    },
+    "fabric_sync": {
+        "no_sync_commit_recorded": _no_sync_commit_recorded,
+        "sync_journal_open": _sync_journal_open,
+        "open_pull_request_recorded": _open_pull_request_recorded,
+        "last_commit_matches_render": _no_render_oracle,
+        "cluster_matches_last_commit": _cluster_matches_last_commit,
+        "last_sync_commit_recorded": _last_sync_commit_recorded,
+        "render_or_cluster_differs": _render_or_cluster_differs,
+        "sync_error_code_recorded": _sync_error_code_recorded,
+    },
+    "pull_request": {
+        "no_open_pr_for_branch": _no_open_pr_for_branch,
+        "pr_open": _pr(lambda pr, s: pr["state"] == "open" and not pr.get("merged"), "open, not merged"),
+        "github_mergeable_true": _pr(lambda pr, s: pr.get("mergeable") is True, "mergeable true"),
+        "github_mergeable_false": _pr(lambda pr, s: pr.get("mergeable") is False, "mergeable false"),
+        "head_status_failed": _pr(
+            lambda pr, s: any(x in ("failure", "error") for x in _required(s, pr)), "a required status failed"
+        ),
+        "head_statuses_success": _pr(
+            lambda pr, s: all(x == "success" for x in _required(s, pr)), "every required status succeeded"
+        ),
+        "pr_merged": _pr(lambda pr, s: bool(pr.get("merged")) and bool(pr.get("merge_commit_sha")), "merged"),
+        "merge_commit_on_base": _merge_commit_on_base,
+        "pr_closed_unmerged": _pr(lambda pr, s: pr["state"] == "closed" and not pr.get("merged"), "closed unmerged"),
+    },
+    "reconciliation_alert": {
+        "alert_journaled": _alert_journaled,
+        "alert_listed": _alert_listed,
+        "resolution_journaled": _resolution_journaled,
+        "suppression_journaled": _suppression_journaled,
+    },
+    "resource_drift": {
+        "only_in_desired": _only_in_desired,
+        "in_desired": _in_desired,
+        "in_cluster": _in_cluster,
+        "spec_matches_desired": _spec_matches,
+        "spec_differs_from_desired": _spec_differs,
+        "only_in_cluster": _only_in_cluster,
+        "not_in_desired": _not_in_desired,
+    },
+    "resource_lifecycle": {
+        "render_passes_contract": _no_render_oracle,
+        "absent_from_git_branch": _not_in_desired,
+        "git_file_matches_render": _no_render_oracle,
+        "cluster_spec_matches_commit": _spec_matches,
+        "ready_condition_true": _ready,
+        "cluster_spec_differs_from_commit": _spec_differs,
+        "netbox_source_absent": lambda s, e: (None, "needs the NetBox object a resource was rendered from"),
+        "absent_from_cluster": _absent_from_cluster,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    machine: str
+    invariant: str
+    state: str
+    entity: str
+    holds: bool | None
+    detail: str
+
+
+def entities(observation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(machine, entity, state) for everything the implementation reports."""
+    fabric = observation.get("fabric") or {}
+    name = str(fabric.get("name", ""))
+    found = [(m, name, str((fabric.get(m) or {}).get("state"))) for m in ("fabric_sync", "fabric_status")
+             if (fabric.get(m) or {}).get("state")]  # fmt: skip
+    found += [("connection_status", e, str(v.get("state"))) for e, v in (fabric.get("connections") or {}).items()]
+    found += [("pull_request", n, str(v.get("state"))) for n, v in (fabric.get("pull_requests") or {}).items()]
+    for r in observation.get("resources", []):
+        entity = f"{r['plural']}/{r['name']}"
+        found += [(m, entity, str(r[k]["state"])) for m, k in (("resource_lifecycle", "lifecycle"),
+                  ("resource_drift", "drift")) if (r.get(k) or {}).get("state")]  # fmt: skip
+    found += [("reconciliation_alert", f"{name}/{a.get('id')}", str(a.get("state")))
+              for a in observation.get("alerts", []) if a.get("id") is not None]  # fmt: skip
+    return found
+
+
+def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *,
+             required_checks: tuple[str, ...] = ()) -> list[Verdict]:  # fmt: skip
+    """Every invariant of every reported entity's current state, evaluated on the systems."""
+    machines: dict[str, StateMachine] = {m.id: m for m in specs.machines}
+    codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
+    systems = Systems(world, observation, codes, required_checks)
+    verdicts = []
+    for machine_id, entity, state in entities(observation):
+        machine = machines.get(machine_id)
+        if machine is None:
+            continue
+        declared = next((s.invariants for s in machine.states if s.name == state), ())
+        for name in declared:
+            check = CHECKS.get(machine_id, {}).get(name)
+            if check is None:
+                verdicts.append(Verdict(machine_id, name, state, entity, False, "no named check for this invariant"))
+                continue
+            holds, detail = check(systems, entity)
+            verdicts.append(Verdict(machine_id, name, state, entity, holds, detail))
+    return verdicts
+
+
+def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str],
+                     observation: Mapping[str, Any] | None = None) -> list[str]:  # fmt: skip
+    """Evaluate what the current states declare, record each verdict (``invariant`` elements), and
+    return the broken ones as problems. Unevaluable invariants are not recorded."""
+    from harness.report.elements import invariant_id  # noqa: PLC0415
+
+    seen = observation if observation is not None else world.observe()
+    required = tuple(filter(None, world.endpoints.settings.get("required_checks", "").split(",")))
+    problems = []
+    for v in evaluate(world, specs, seen, required_checks=required):
+        if v.holds is None:
+            continue
+        element = invariant_id(files.get(v.machine, f"state_machines/{v.machine}.yaml"), v.invariant)
+        recorder.record(element, "invariant", "pass" if v.holds else "fail", f"{v.entity} in {v.state}: {v.detail}")
+        if not v.holds:
+            problems.append(f"invariant {v.machine}.{v.invariant} of {v.entity} in {v.state} is broken: {v.detail}")
+    return problems
