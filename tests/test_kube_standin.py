@@ -494,6 +494,14 @@ def test_updates_record_their_manager_and_apply_conflicts_with_it(custom: client
     assert cause["message"] == f'conflict with "fabricator" using {WIRING}/{V}' and cause["field"] == ".spec.asn"
 
 
+def test_an_apply_configuration_carrying_managed_fields_is_400(custom: client.CustomObjectsApi) -> None:
+    body = switch("leaf-01")
+    body["metadata"]["managedFields"] = [{"manager": "mallory", "operation": "Apply"}]
+    with pytest.raises(ApiException) as info:
+        apply(custom, body, "alice")
+    assert info.value.status == 400 and error(info.value)["message"] == "metadata.managedFields must be nil"
+
+
 def test_force_on_a_merge_patch_is_422(custom: client.CustomObjectsApi) -> None:
     create_switch(custom, switch("leaf-01"))
     with pytest.raises(ApiException) as info:

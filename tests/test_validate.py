@@ -42,15 +42,14 @@ def _validate_json(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int,
 @pytest.mark.parametrize("case", sorted(p.name for p in BROKEN.iterdir() if p.is_dir()))
 def test_broken_spec_is_reported_at_the_marked_lines(case: str, capsys: pytest.CaptureFixture[str]) -> None:
     expected = _expected(BROKEN / case)
-    started = time.monotonic()
+    # how fast each case is rejected is measured by `python -m benchmarks --only broken`, not here:
+    # a wall-clock bound in a test fails on a loaded machine, not on a slow loader
     code, report = _validate_json(str(BROKEN / case), capsys=capsys)
-    elapsed = time.monotonic() - started
     got = {(Path(e["file"]).name, e["line"], e["code"]) for e in report["errors"]}
     if expected:
         assert code == 1
         assert report["ok"] is False
     assert got == expected
-    assert elapsed < 1.0, f"validating {case} took {elapsed:.2f}s"
 
 
 def test_unreferenced_error_code_is_a_warning_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:

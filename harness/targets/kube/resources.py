@@ -298,6 +298,8 @@ class ResourceHandler:
         meta = config.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise bad_request("metadata must be an object")
+        if meta.get("managedFields") is not None:
+            raise bad_request("metadata.managedFields must be nil")
         if meta.get("name") not in (None, key[2]):
             raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({key[2]})")
         meta["name"] = key[2]
