@@ -177,3 +177,15 @@ def test_kubectl_server_side_apply_conflicts_and_force_conflicts(served: dict[st
     assert obj["spec"]["asn"] == 65110
     assert "f:asn" in owned["fabricator"] and "f:asn" not in owned["kubectl"]
     kubectl(served, "delete", "-f", str(changed))
+
+
+def test_kubectl_moves_a_client_side_applied_object_to_server_side_apply(served: dict[str, str]) -> None:
+    assert kubectl(served, "apply", "-f", str(SPINE)).returncode == 0
+    moved = kubectl(served, "apply", "--server-side", "-f", str(SPINE))
+    assert moved.returncode == 0, moved.stderr
+    assert "serverside-applied" in moved.stdout
+    shown = kubectl(served, "get", "switch", "spine-01", "-o", "json", "--show-managed-fields")
+    managers = {(e["manager"], e["operation"]) for e in json.loads(shown.stdout)["metadata"]["managedFields"]}
+    # kubectl rewrote the client-side manager's entry into its own apply entry (a JSON patch of managedFields)
+    assert ("kubectl", "Apply") in managers and ("kubectl-client-side-apply", "Update") not in managers
+    kubectl(served, "delete", "-f", str(SPINE))
