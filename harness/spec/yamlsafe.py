@@ -178,7 +178,11 @@ class _EventBuilder:
                 if kind is yaml.DocumentStartEvent:
                     documents += 1
                     if documents > 1:
-                        raise self._error(mark, "yaml-syntax", "YAML syntax error: expected a single document")
+                        raise self._error(
+                            mark,
+                            "yaml-syntax",
+                            "YAML syntax error: expected a single document in the stream, but found another document",
+                        )
                 elif kind in _NODE_EVENTS:
                     stack = self.stack
                     if stack and stack[-1].key is _NONE and type(stack[-1].value) is dict:
