@@ -474,6 +474,21 @@ def test_appliers_of_the_same_value_share_it_and_one_dropping_it_keeps_it(custom
     assert "asn" not in get_switch(custom, "leaf-01")["spec"]
 
 
+def test_finalizers_are_a_set_each_applier_owns_its_own(custom: client.CustomObjectsApi) -> None:
+    def with_finalizer(name: str) -> dict[str, Any]:
+        body = switch("leaf-01")
+        body["metadata"]["finalizers"] = [name]
+        return body
+
+    apply(custom, with_finalizer("example.com/alice"), "alice")
+    apply(custom, with_finalizer("example.com/bob"), "bob")  # another item of the set: no conflict
+    obj = get_switch(custom, "leaf-01")
+    assert obj["metadata"]["finalizers"] == ["example.com/alice", "example.com/bob"]
+    assert owners(obj)[("bob", "Apply")]["f:metadata"]["f:finalizers"] == {'v:"example.com/bob"': {}}
+    apply(custom, switch("leaf-01"), "bob")  # bob drops his finalizer; alice's stays
+    assert get_switch(custom, "leaf-01")["metadata"]["finalizers"] == ["example.com/alice"]
+
+
 def test_an_unchanged_apply_keeps_the_resource_version(custom: client.CustomObjectsApi) -> None:
     apply(custom, switch("leaf-01", asn=65101), "alice")
     before = get_switch(custom, "leaf-01")["metadata"]["resourceVersion"]

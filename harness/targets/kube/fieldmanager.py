@@ -7,14 +7,17 @@ configuration, merges that configuration into the object, removes fields the app
 applying that nobody else owns, and fails with 409 Conflict when it would change a field
 another manager owns, unless forced (then ownership moves to the applier).
 
-Lists are atomic, the default for CustomResourceDefinition schemas without
-``x-kubernetes-list-type`` (the Hedgehog CRDs set none); metadata.finalizers and
-ownerReferences are atomic here too, where the real server merges them per item.
+A field path is a tuple of FieldsV1 elements: ``f:<name>`` for a field, ``v:<json>`` for an item
+of a set. Lists are atomic, the default for CustomResourceDefinition schemas without
+``x-kubernetes-list-type`` (the Hedgehog CRDs set none), except metadata.finalizers, a set as
+on the real server, so that managers apply their own finalizers side by side; ownerReferences
+(a map keyed by uid on the real server) is atomic here.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ FieldPath = tuple[str, ...]
 APPLY = "Apply"
 UPDATE = "Update"
 _TRACKED_METADATA = ("labels", "annotations", "finalizers", "ownerReferences")
+_SETS = {("f:metadata", "f:finalizers")}
 _ABSENT = object()
 
 
@@ -72,12 +76,12 @@ def tracked(obj: dict[str, Any], subresource: str, status_subresource: bool) -> 
                 continue
             for meta_key in _TRACKED_METADATA:
                 if meta_key in value:
-                    paths |= _leaves(value[meta_key], ("metadata", meta_key))
+                    paths |= _leaves(value[meta_key], ("f:metadata", f"f:{meta_key}"))
             continue
         # A status subresource splits ownership: writes to it track only status, others all but status.
         if status_subresource and (key == "status") != (subresource == "status"):
             continue
-        paths |= _leaves(value, (key,))
+        paths |= _leaves(value, (f"f:{key}",))
     return paths
 
 
@@ -85,24 +89,33 @@ def _leaves(value: Any, prefix: FieldPath) -> set[FieldPath]:
     if isinstance(value, dict) and value:
         found: set[FieldPath] = set()
         for key, child in value.items():
-            found |= _leaves(child, (*prefix, str(key)))
+            found |= _leaves(child, (*prefix, f"f:{key}"))
         return found
+    if prefix in _SETS and isinstance(value, list) and value:
+        return {(*prefix, f"v:{json.dumps(item)}") for item in value}
     return {prefix}
 
 
 def value_at(obj: Any, path: FieldPath) -> Any:
     """The value at ``path``, or a sentinel when it is absent."""
-    for key in path:
-        if not isinstance(obj, dict) or key not in obj:
+    for element in path:
+        kind, key = element[:2], element[2:]
+        if kind == "f:" and isinstance(obj, dict) and key in obj:
+            obj = obj[key]
+        elif kind == "v:" and isinstance(obj, list) and json.loads(key) in obj:
+            obj = json.loads(key)
+        else:
             return _ABSENT
-        obj = obj[key]
     return obj
 
 
 def _remove(obj: dict[str, Any], path: FieldPath) -> None:
     parent: Any = value_at(obj, path[:-1])
-    if isinstance(parent, dict):
-        parent.pop(path[-1], None)
+    kind, key = path[-1][:2], path[-1][2:]
+    if kind == "f:" and isinstance(parent, dict):
+        parent.pop(key, None)
+    elif kind == "v:" and isinstance(parent, list) and json.loads(key) in parent:
+        parent.remove(json.loads(key))
 
 
 def encode(fields: set[FieldPath]) -> dict[str, Any]:
@@ -110,19 +123,19 @@ def encode(fields: set[FieldPath]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for path in sorted(fields):
         node = root
-        for key in path:
-            node = node.setdefault(f"f:{key}", {})
+        for element in path:
+            node = node.setdefault(element, {})
     for path in fields:
         node = root
-        for key in path:
-            node = node[f"f:{key}"]
+        for element in path:
+            node = node[element]
         if node:
             node["."] = {}
     return root
 
 
 def decode(fields_v1: Any, prefix: FieldPath = ()) -> set[FieldPath]:
-    """The field paths of a FieldsV1 document (only ``f:`` elements: lists are atomic here)."""
+    """The field paths of a FieldsV1 document (``f:`` and ``v:`` elements, the only ones written here)."""
     if not isinstance(fields_v1, dict):
         return set()
     if not fields_v1 and prefix:
@@ -131,8 +144,8 @@ def decode(fields_v1: Any, prefix: FieldPath = ()) -> set[FieldPath]:
     for key, child in fields_v1.items():
         if key == ".":
             found.add(prefix)
-        elif isinstance(key, str) and key.startswith("f:"):
-            found |= decode(child, (*prefix, key[2:]))
+        elif isinstance(key, str) and key[:2] in ("f:", "v:"):
+            found |= decode(child, (*prefix, key))
     return found
 
 
@@ -186,17 +199,20 @@ def record_update(old: dict[str, Any] | None, new: dict[str, Any], manager: Mana
     new.setdefault("metadata", {})["managedFields"] = _store(managers)
 
 
-def _merge(live: Any, config: Any) -> Any:
+def _merge(live: Any, config: Any, path: FieldPath = ()) -> Any:
     if isinstance(live, dict) and isinstance(config, dict):
         merged = copy.deepcopy(live)
         for key, value in config.items():
-            merged[key] = _merge(live.get(key), value)
+            merged[key] = _merge(live.get(key), value, (*path, f"f:{key}"))
         return merged
+    if path in _SETS and isinstance(live, list) and isinstance(config, list):
+        return [*live, *(item for item in config if item not in live)]
     return copy.deepcopy(config)
 
 
 def _path_text(path: FieldPath) -> str:
-    return "." + ".".join(path)
+    """As kube-apiserver prints a path in a conflict: ``.spec.asn``, ``.metadata.finalizers[="x"]``."""
+    return "".join(f".{e[2:]}" if e.startswith("f:") else f"[={e[2:]}]" for e in path)
 
 
 def _conflict_error(conflicts: list[tuple[Manager, FieldPath]]) -> StatusError:
