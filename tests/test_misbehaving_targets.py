@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from support.misbehaving import MISBEHAVIOURS, netbox_status, serve
 
+from harness.targets.base import TargetError
+from harness.targets.github import GitHubLive
+from harness.targets.kube.cluster import ClusterKube
 from harness.targets.kube.kubeconfig import write_kubeconfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,3 +92,14 @@ def test_a_misbehaving_kubernetes_api_is_exit_2_with_one_message_and_a_partial_r
         "--kubeconfig", str(kubeconfig),
     )  # fmt: skip
     assert_one_target_error(done, elapsed, target="kubernetes", url=misbehaving, said=said, report=tmp_path / "report")
+
+
+def test_a_json_api_that_is_not_github_is_named_as_such(working_netbox: str) -> None:
+    with pytest.raises(TargetError, match=r"/user answered JSON without a login: not GitHub's API"):
+        GitHubLive(working_netbox, "not-a-real-token", probe_deadline_s=5).start()
+
+
+def test_a_json_api_that_is_not_kubernetes_is_named_as_such(working_netbox: str, tmp_path: Path) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", working_netbox)
+    with pytest.raises(TargetError, match=r"/version answered JSON without gitVersion: not a Kubernetes API server"):
+        ClusterKube(kubeconfig=kubeconfig, probe_deadline_s=5).start()
