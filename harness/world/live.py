@@ -128,8 +128,10 @@ def make_world(
     proxied: bool = False,
     settings: Mapping[str, str] | None = None,
 ) -> Generator[World]:
-    """Reset NetBox, start the twin and the stand-in, create the repository, set the implementation
-    up, build the fabric; yields the world and stops what it started afterwards.
+    """Reset NetBox, start the twin and the stand-in (or reach the GitHub and the cluster that
+    HARNESS_GITHUB_URL and HARNESS_KUBECONFIG name, wiping their test objects), create the
+    repository, set the implementation up, build the fabric; yields the world and stops what it
+    started afterwards.
 
     With ``proxied`` the implementation reaches NetBox, GitHub and the cluster through a
     ContractProxy each (``world.proxies[boundary]``): every exchange is checked against the
