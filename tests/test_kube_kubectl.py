@@ -152,3 +152,40 @@ def test_kubectl_get_pages_through_a_list_with_chunk_size(served: dict[str, str]
     assert "continue=" in paged.stderr  # kubectl followed the continue token, one object a request
     for manifest in valid:
         kubectl(served, "delete", "-f", str(manifest))
+
+
+def test_kubectl_server_side_apply_conflicts_and_force_conflicts(served: dict[str, str], tmp_path: Path) -> None:
+    created = kubectl(served, "apply", "--server-side", "-f", str(SPINE))
+    assert created.returncode == 0, created.stderr
+    assert "switch.wiring.githedgehog.com/spine-01 serverside-applied" in created.stdout
+    changed = tmp_path / "spine.yaml"
+    changed.write_text(SPINE.read_text().replace("asn: 65100", "asn: 65110"))
+
+    refused = kubectl(served, "apply", "--server-side", "--field-manager=fabricator", "-f", str(changed))
+    assert refused.returncode == 1
+    assert 'Apply failed with 1 conflict: conflict with "kubectl": .spec.asn' in refused.stderr
+    got: dict[str, Any] = json.loads(kubectl(served, "get", "switch", "spine-01", "-o", "json").stdout)
+    assert got["spec"]["asn"] == 65100
+
+    forced = kubectl(
+        served, "apply", "--server-side", "--field-manager=fabricator", "--force-conflicts", "-f", str(changed)
+    )
+    assert forced.returncode == 0, forced.stderr
+    shown = kubectl(served, "get", "switch", "spine-01", "-o", "json", "--show-managed-fields")
+    obj: dict[str, Any] = json.loads(shown.stdout)
+    owned = {e["manager"]: e["fieldsV1"]["f:spec"] for e in obj["metadata"]["managedFields"]}
+    assert obj["spec"]["asn"] == 65110
+    assert "f:asn" in owned["fabricator"] and "f:asn" not in owned["kubectl"]
+    kubectl(served, "delete", "-f", str(changed))
+
+
+def test_kubectl_moves_a_client_side_applied_object_to_server_side_apply(served: dict[str, str]) -> None:
+    assert kubectl(served, "apply", "-f", str(SPINE)).returncode == 0
+    moved = kubectl(served, "apply", "--server-side", "-f", str(SPINE))
+    assert moved.returncode == 0, moved.stderr
+    assert "serverside-applied" in moved.stdout
+    shown = kubectl(served, "get", "switch", "spine-01", "-o", "json", "--show-managed-fields")
+    managers = {(e["manager"], e["operation"]) for e in json.loads(shown.stdout)["metadata"]["managedFields"]}
+    # kubectl rewrote the client-side manager's entry into its own apply entry (a JSON patch of managedFields)
+    assert ("kubectl", "Apply") in managers and ("kubectl-client-side-apply", "Update") not in managers
+    kubectl(served, "delete", "-f", str(SPINE))

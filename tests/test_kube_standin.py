@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
+from kubernetes.dynamic import DynamicClient
 
 from harness.targets.base import Endpoint, wait_for
 from harness.targets.kube.local import LocalKube
@@ -388,3 +389,150 @@ def test_a_continue_token_from_before_a_compaction_is_410_expired(
     with pytest.raises(ApiException) as garbled:
         custom.list_namespaced_custom_object(WIRING, V, NS, "switches", limit=1, _continue="not-a-token")
     assert garbled.value.status == 400
+
+
+APPLY_YAML = "application/apply-patch+yaml"
+
+
+def apply(
+    custom: client.CustomObjectsApi, body: dict[str, Any], manager: str | None, **kw: Any
+) -> tuple[dict[str, Any] | None, int]:
+    """Server-side apply through the client's own patch call, with the apply content type."""
+    obj, status, _ = custom.patch_namespaced_custom_object_with_http_info(
+        WIRING, V, NS, "switches", body["metadata"]["name"], body,
+        field_manager=manager, _content_type=APPLY_YAML, **kw,
+    )  # fmt: skip
+    return obj, status
+
+
+def get_switch(custom: client.CustomObjectsApi, name: str) -> dict[str, Any]:
+    obj: dict[str, Any] = custom.get_namespaced_custom_object(WIRING, V, NS, "switches", name)
+    return obj
+
+
+def owners(obj: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """managedFields by (manager, operation) -> fieldsV1."""
+    return {(e["manager"], e["operation"]): e["fieldsV1"] for e in obj["metadata"]["managedFields"]}
+
+
+def test_apply_creates_a_missing_object_with_201_and_the_applier_owning_its_fields(
+    custom: client.CustomObjectsApi,
+) -> None:
+    _, status = apply(custom, switch("leaf-01", asn=65101), "alice")
+    assert status == 201
+    obj = get_switch(custom, "leaf-01")
+    assert obj["spec"] == {"role": "server-leaf", "asn": 65101} and obj["metadata"]["generation"] == 1
+    assert owners(obj) == {
+        ("alice", "Apply"): {"f:metadata": {"f:labels": {"f:rack": {}}}, "f:spec": {"f:role": {}, "f:asn": {}}}
+    }
+
+
+def test_apply_without_field_manager_is_422_naming_field_manager(custom: client.CustomObjectsApi) -> None:
+    with pytest.raises(ApiException) as info:
+        apply(custom, switch("leaf-01"), None)
+    assert info.value.status == 422
+    body = error(info.value)
+    assert (
+        body["reason"] == "Invalid" and "fieldManager: Required value: is required for apply patch" in body["message"]
+    )
+    assert body["details"]["causes"][0]["field"] == "fieldManager"
+
+
+def test_apply_changing_a_field_another_manager_owns_is_409_naming_field_and_manager(
+    custom: client.CustomObjectsApi,
+) -> None:
+    apply(custom, switch("leaf-01", asn=65101), "alice")
+    with pytest.raises(ApiException) as info:
+        apply(custom, switch("leaf-01", asn=65102, description="bob's"), "bob")
+    assert info.value.status == 409
+    body = error(info.value)
+    assert body["reason"] == "Conflict"
+    assert body["message"] == 'Apply failed with 1 conflict: conflict with "alice": .spec.asn'
+    assert body["details"]["causes"] == [
+        {"reason": "FieldManagerConflict", "message": 'conflict with "alice"', "field": ".spec.asn"}
+    ]
+    assert "description" not in get_switch(custom, "leaf-01")["spec"]  # nothing of a refused apply is stored
+
+
+def test_forced_apply_takes_the_value_and_the_ownership(custom: client.CustomObjectsApi) -> None:
+    apply(custom, switch("leaf-01", asn=65101), "alice")
+    apply(custom, switch("leaf-01", asn=65102), "bob", force=True)
+    obj = get_switch(custom, "leaf-01")
+    assert obj["spec"]["asn"] == 65102 and obj["metadata"]["generation"] == 2
+    fields = owners(obj)
+    assert "f:asn" not in fields[("alice", "Apply")]["f:spec"]
+    assert fields[("bob", "Apply")]["f:spec"] == {"f:role": {}, "f:asn": {}}
+
+
+def test_appliers_of_the_same_value_share_it_and_one_dropping_it_keeps_it(custom: client.CustomObjectsApi) -> None:
+    apply(custom, switch("leaf-01", asn=65101), "alice")
+    _, status = apply(custom, switch("leaf-01", asn=65101), "bob")
+    assert status == 200
+    apply(custom, switch("leaf-01"), "alice")  # alice stops applying asn; bob still owns it
+    assert get_switch(custom, "leaf-01")["spec"]["asn"] == 65101
+    apply(custom, switch("leaf-01"), "bob")  # now nobody owns asn: apply removes it
+    assert "asn" not in get_switch(custom, "leaf-01")["spec"]
+
+
+def test_finalizers_are_a_set_each_applier_owns_its_own(custom: client.CustomObjectsApi) -> None:
+    def with_finalizer(name: str) -> dict[str, Any]:
+        body = switch("leaf-01")
+        body["metadata"]["finalizers"] = [name]
+        return body
+
+    apply(custom, with_finalizer("example.com/alice"), "alice")
+    apply(custom, with_finalizer("example.com/bob"), "bob")  # another item of the set: no conflict
+    obj = get_switch(custom, "leaf-01")
+    assert obj["metadata"]["finalizers"] == ["example.com/alice", "example.com/bob"]
+    assert owners(obj)[("bob", "Apply")]["f:metadata"]["f:finalizers"] == {'v:"example.com/bob"': {}}
+    apply(custom, switch("leaf-01"), "bob")  # bob drops his finalizer; alice's stays
+    assert get_switch(custom, "leaf-01")["metadata"]["finalizers"] == ["example.com/alice"]
+
+
+def test_an_unchanged_apply_keeps_the_resource_version(custom: client.CustomObjectsApi) -> None:
+    apply(custom, switch("leaf-01", asn=65101), "alice")
+    before = get_switch(custom, "leaf-01")["metadata"]["resourceVersion"]
+    apply(custom, switch("leaf-01", asn=65101), "alice")
+    assert get_switch(custom, "leaf-01")["metadata"]["resourceVersion"] == before
+
+
+def test_updates_record_their_manager_and_apply_conflicts_with_it(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"), field_manager="fabricator")
+    custom.patch_namespaced_custom_object(
+        WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 65101}}, field_manager="fabricator"
+    )
+    fields = owners(get_switch(custom, "leaf-01"))
+    assert fields[("fabricator", "Update")]["f:spec"] == {"f:role": {}, "f:asn": {}}
+    with pytest.raises(ApiException) as info:
+        apply(custom, switch("leaf-01", asn=65102), "alice")
+    cause = error(info.value)["details"]["causes"][0]
+    assert cause["message"] == f'conflict with "fabricator" using {WIRING}/{V}' and cause["field"] == ".spec.asn"
+
+
+def test_an_apply_configuration_carrying_managed_fields_is_400(custom: client.CustomObjectsApi) -> None:
+    body = switch("leaf-01")
+    body["metadata"]["managedFields"] = [{"manager": "mallory", "operation": "Apply"}]
+    with pytest.raises(ApiException) as info:
+        apply(custom, body, "alice")
+    assert info.value.status == 400 and error(info.value)["message"] == "metadata.managedFields must be nil"
+
+
+def test_force_on_a_merge_patch_is_422(custom: client.CustomObjectsApi) -> None:
+    create_switch(custom, switch("leaf-01"))
+    with pytest.raises(ApiException) as info:
+        custom.patch_namespaced_custom_object(WIRING, V, NS, "switches", "leaf-01", {"spec": {"asn": 1}}, force=True)
+    assert info.value.status == 422
+    assert "force: Forbidden: may not be specified for non-apply patch" in error(info.value)["message"]
+
+
+def test_apply_through_the_dynamic_client_with_yaml_body(api: client.ApiClient) -> None:
+    dynamic = DynamicClient(api)
+    switches = dynamic.resources.get(api_version=f"{WIRING}/{V}", kind="Switch")
+    dynamic.server_side_apply(switches, body=switch("leaf-01", asn=65101), namespace=NS, field_manager="dyn")
+    with pytest.raises(ApiException) as info:
+        dynamic.server_side_apply(switches, body=switch("leaf-01", asn=7), namespace=NS, field_manager="other")
+    assert info.value.status == 409
+    forced = dynamic.server_side_apply(
+        switches, body=switch("leaf-01", asn=7), namespace=NS, field_manager="other", force_conflicts=True
+    )
+    assert forced.spec.asn == 7

@@ -26,7 +26,8 @@ EXPECT = re.compile(r"#\s*expect:\s*([a-z0-9-]+)")
 def _expected(case: Path) -> set[tuple[str, int, str]]:
     marks = set()
     for path in sorted(case.glob("*.yaml")):
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
+        # bad_utf8 holds a byte that is not UTF-8: its mark is still readable with the byte replaced
+        for number, line in enumerate(path.read_bytes().decode("utf-8", "replace").splitlines(), start=1):
             for code in EXPECT.findall(line):
                 marks.add((path.name, number, code))
     return marks
@@ -41,15 +42,14 @@ def _validate_json(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int,
 @pytest.mark.parametrize("case", sorted(p.name for p in BROKEN.iterdir() if p.is_dir()))
 def test_broken_spec_is_reported_at_the_marked_lines(case: str, capsys: pytest.CaptureFixture[str]) -> None:
     expected = _expected(BROKEN / case)
-    started = time.monotonic()
+    # how fast each case is rejected is measured by `python -m benchmarks --only broken`, not here:
+    # a wall-clock bound in a test fails on a loaded machine, not on a slow loader
     code, report = _validate_json(str(BROKEN / case), capsys=capsys)
-    elapsed = time.monotonic() - started
     got = {(Path(e["file"]).name, e["line"], e["code"]) for e in report["errors"]}
     if expected:
         assert code == 1
         assert report["ok"] is False
     assert got == expected
-    assert elapsed < 1.0, f"validating {case} took {elapsed:.2f}s"
 
 
 def test_unreferenced_error_code_is_a_warning_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,6 +82,15 @@ def test_oversized_spec_is_refused_quickly(tmp_path: Path, capsys: pytest.Captur
     assert time.monotonic() - started < 1.0
     assert code == 1
     assert [e["code"] for e in report["errors"]] == ["file-too-large"]
+
+
+def test_an_empty_file_is_an_error_at_its_first_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_bytes(b"")
+    assert main(["validate", str(empty)]) == 1
+    assert (
+        capsys.readouterr().out.splitlines()[0].endswith("empty.yaml:1:1: empty-document file holds no YAML document")
+    )
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

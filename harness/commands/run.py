@@ -8,8 +8,11 @@ implementation, e.g. live end-to-end checks). Profiles select by marker:
 - ``offline``: everything not marked ``live`` (no NetBox needed);
 - ``embedded`` (default): everything, against the targets the harness manages (a real NetBox,
   the GitHub twin, the Kubernetes stand-in);
-- ``live``: everything, against given targets (``--netbox-url``/``--netbox-token`` or
-  HARNESS_NETBOX_URL/HARNESS_NETBOX_TOKEN; GitHub and Kubernetes likewise through the environment).
+- ``live``: everything, against given targets: a NetBox (``--netbox-url``/``--netbox-token`` or
+  HARNESS_NETBOX_URL/HARNESS_NETBOX_TOKEN), and optionally a GitHub (``--github-url``/
+  ``--github-token`` or HARNESS_GITHUB_URL/HARNESS_GITHUB_TOKEN) and a cluster (``--kubeconfig`` or
+  HARNESS_KUBECONFIG) instead of the twin and the stand-in. Each is probed before any test: a
+  target that is not what it claims is one message and exit 2.
 Items marked ``live`` share one NetBox: with workers they all run on one of them, in order.
 
 Exit status: 0 everything conformant, 1 non-conformance found, 2 harness or target error.
@@ -22,6 +25,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,9 @@ def register(sub: Any) -> None:
                    "or module:attribute; default: [tool.harness] adapter, or the one installed)")  # fmt: skip
     p.add_argument("--netbox-url", help="an existing NetBox (profile live)")
     p.add_argument("--netbox-token", help="its API token (or HARNESS_NETBOX_TOKEN)")
+    p.add_argument("--github-url", help="a GitHub API (profile live; default: the twin)")
+    p.add_argument("--github-token", help="its token (or HARNESS_GITHUB_TOKEN)")
+    p.add_argument("--kubeconfig", help="a cluster's kubeconfig (profile live; default: the stand-in)")
     p.add_argument("--workers", default="0", help="pytest-xdist workers (a number or auto; default 0: none)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(func=run)
@@ -79,6 +86,34 @@ def _empty_report(root: Path, out: Path, started: float) -> None:
     print(f"harness run: partial report written to {out}/report.html", file=sys.stderr)
 
 
+def _probe_live_targets() -> list[str]:
+    """Start and stop each live target the environment names (NetBox always; GitHub and the
+    cluster when given): one ``target NAME: what it did`` message per target that fails."""
+    from harness.targets.base import Target, TargetError  # noqa: PLC0415
+    from harness.targets.github.target import URL_ENV, GitHubLive  # noqa: PLC0415
+    from harness.targets.kube.cluster import KUBECONFIG_ENV, ClusterKube  # noqa: PLC0415
+    from harness.targets.netbox.live import ENV_TOKEN, ENV_URL, LiveNetBox  # noqa: PLC0415
+
+    makers: dict[str, Callable[[], Target]] = {
+        "netbox": lambda: LiveNetBox(os.environ[ENV_URL], os.environ.get(ENV_TOKEN, ""))
+    }
+    if os.environ.get(URL_ENV):
+        makers["github"] = lambda: GitHubLive(os.environ[URL_ENV])
+    if os.environ.get(KUBECONFIG_ENV):
+        makers["kubernetes"] = lambda: ClusterKube(kubeconfig=Path(os.environ[KUBECONFIG_ENV]))
+    failures = []
+    for name, make in makers.items():
+        try:
+            target = make()
+            try:
+                target.start()
+            finally:
+                target.stop()
+        except TargetError as exc:
+            failures.append(f"target {name}: {exc}")
+    return failures
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -106,6 +141,10 @@ def run(args: argparse.Namespace) -> int:
         os.environ["HARNESS_NETBOX_URL"] = args.netbox_url
     if args.netbox_token:
         os.environ["HARNESS_NETBOX_TOKEN"] = args.netbox_token
+    for given, env in ((args.github_url, "HARNESS_GITHUB_URL"), (args.github_token, "HARNESS_GITHUB_TOKEN"),
+                       (args.kubeconfig, "HARNESS_KUBECONFIG")):  # fmt: skip
+        if given:
+            os.environ[env] = given
     if args.profile == "live" and not os.environ.get("HARNESS_NETBOX_URL"):
         print("harness run: --profile live needs --netbox-url (or HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN)",
               file=sys.stderr)  # fmt: skip
@@ -118,14 +157,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"harness run: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print(f"harness run: implementation {adapter.info}", file=sys.stderr)
-    if args.profile == "live":  # a target that is not a working NetBox is one message, before any test
-        from harness.targets.base import TargetError  # noqa: PLC0415
-        from harness.targets.netbox.live import LiveNetBox  # noqa: PLC0415
-
-        try:
-            LiveNetBox(os.environ["HARNESS_NETBOX_URL"], os.environ.get("HARNESS_NETBOX_TOKEN", "")).start()
-        except TargetError as exc:
-            print(f"harness run: target netbox: {exc}", file=sys.stderr)
+    if args.profile == "live":  # a target that is not what it claims is one message, before any test
+        failures = _probe_live_targets()
+        for failure in failures:
+            print(f"harness run: {failure}", file=sys.stderr)
+        if failures:
             _empty_report(root, args.report.resolve(), started)
             return EXIT_ERROR
     validated = _validate(root, crds)

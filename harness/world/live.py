@@ -20,9 +20,9 @@ from harness.adapter import Adapter, Command, Endpoints
 from harness.proxy.server import ContractProxy
 from harness.spec.models import SpecSet
 from harness.targets.base import Endpoint, Target, TargetError
-from harness.targets.github.target import GitHubTwin
+from harness.targets.github.target import GitHubLive, GitHubTwin, github_from_env
 from harness.targets.kube.kubeconfig import write_kubeconfig
-from harness.targets.kube.local import LocalKube
+from harness.targets.kube.local import LocalKube, kube_from_env
 from harness.world.fabric import BuiltFabric, build_fabric
 from harness.world.netbox_api import NetBoxApi
 from harness.world.process import RunResult, run_action
@@ -67,30 +67,32 @@ class World:
     def repo_files(self, prefix: str = f"fabrics/{FABRIC}", branch: str = "main") -> dict[str, bytes]:
         owner = self.github.extra["owner"]
         with self.gh() as gh:
-            head = gh.get(f"/repos/{owner}/{REPO}/git/ref/heads/{branch}").json()["object"]["sha"]
-            tree_sha = gh.get(f"/repos/{owner}/{REPO}/git/commits/{head}").json()["tree"]["sha"]
-            tree = gh.get(f"/repos/{owner}/{REPO}/git/trees/{tree_sha}", params={"recursive": "1"}).json()["tree"]
+            head = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/ref/heads/{branch}").json()["object"]["sha"]
+            tree_sha = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/commits/{head}").json()["tree"]["sha"]
+            tree = gh.get(
+                f"/repos/{owner}/{self.endpoints.github_repo}/git/trees/{tree_sha}", params={"recursive": "1"}
+            ).json()["tree"]
             files = {}
             for entry in tree:
                 if entry["type"] == "blob" and entry["path"].startswith(prefix + "/"):
-                    blob = gh.get(f"/repos/{owner}/{REPO}/git/blobs/{entry['sha']}").json()
+                    blob = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/blobs/{entry['sha']}").json()
                     files[entry["path"]] = base64.b64decode(blob["content"])
             return files
 
     def commits(self, branch: str = "main") -> list[dict[str, Any]]:
         owner = self.github.extra["owner"]
         with self.gh() as gh:
-            sha = gh.get(f"/repos/{owner}/{REPO}/git/ref/heads/{branch}").json()["object"]["sha"]
+            sha = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/ref/heads/{branch}").json()["object"]["sha"]
             chain = []
             while sha:
-                commit = gh.get(f"/repos/{owner}/{REPO}/git/commits/{sha}").json()
+                commit = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/commits/{sha}").json()
                 chain.append(commit)
                 sha = commit["parents"][0]["sha"] if commit["parents"] else ""
             return chain
 
     # -- Kubernetes ----------------------------------------------------------------------------
     def custom_objects(self) -> Any:
-        """The official client's CustomObjectsApi for the stand-in (not through the proxy)."""
+        """The official client's CustomObjectsApi for the cluster (not through the proxy)."""
         api_client = config.new_client_from_config(config_file=self.kube.extra["kubeconfig"])  # type: ignore[no-untyped-call]
         return client.CustomObjectsApi(api_client)
 
@@ -126,19 +128,27 @@ def make_world(
     proxied: bool = False,
     settings: Mapping[str, str] | None = None,
 ) -> Generator[World]:
-    """Reset NetBox, start the twin and the stand-in, create the repository, set the implementation
-    up, build the fabric; yields the world and stops what it started afterwards.
+    """Reset NetBox, start the twin and the stand-in (or reach the GitHub and the cluster that
+    HARNESS_GITHUB_URL and HARNESS_KUBECONFIG name, wiping their test objects), create the
+    repository, set the implementation up, build the fabric; yields the world and stops what it
+    started afterwards.
 
     With ``proxied`` the implementation reaches NetBox, GitHub and the cluster through a
     ContractProxy each (``world.proxies[boundary]``): every exchange is checked against the
     contracts, and error-catalog recipes can be injected at an operation."""
     netbox_target.reset()
-    twin = GitHubTwin()
-    kube = LocalKube(crds=[crds_dir], ready_delay=WORLD_READY_DELAY_S)
-    gh = twin.start()
-    k = kube.start()
+    # GitHub and the cluster are the twin and the stand-in unless the live profile names real ones
+    # (HARNESS_GITHUB_URL, HARNESS_KUBECONFIG; `harness run --github-url/--kubeconfig`)
+    github = github_from_env()
+    kube = kube_from_env([crds_dir], WORLD_READY_DELAY_S)
     proxies: dict[str, ContractProxy] = {}
     try:
+        gh = github.start()
+        k = kube.start()
+        if not isinstance(github, GitHubTwin):
+            github.reset()  # a previous run's test repository
+        if not isinstance(kube, LocalKube):
+            kube.reset()
         urls = {"netbox": netbox.url, "github": gh.url, "kubernetes": k.url}
         kubeconfig = k.extra["kubeconfig"]
         if proxied:
@@ -146,17 +156,21 @@ def make_world(
                 proxies[boundary] = ContractProxy(upstream, specs, boundary).start()
                 urls[boundary] = proxies[boundary].url
             kubeconfig = str(write_kubeconfig(workdir / "kubeconfig-proxied", urls["kubernetes"]))
-        owner = gh.extra["owner"]
+        owner, repo = gh.extra["owner"], gh.extra.get("prefix", "") + REPO
+        org = isinstance(github, GitHubLive) and github.org
         with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
-            http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
+            http.post(f"/orgs/{owner}/repos" if org else "/user/repos",
+                      json={"name": repo, "auto_init": True}).raise_for_status()  # fmt: skip
         endpoints = Endpoints(
             netbox_url=urls["netbox"], netbox_token=netbox.secret or "", github_url=urls["github"],
-            github_token=gh.secret or "", github_owner=owner, github_repo=REPO, github_branch="main",
+            github_token=gh.secret or "", github_owner=owner, github_repo=repo, github_branch="main",
             kubeconfig=kubeconfig, kube_context=k.extra["context"], workdir=workdir, spec_root=spec_root,
             settings={"gitops_mode": mode, "ready_timeout_s": "30", **(settings or {})},
         )  # fmt: skip
         api = NetBoxApi(netbox.url, netbox.secret or "")
-        world = World(netbox, gh, k, endpoints, adapter, specs, BuiltFabric(FABRIC, 0), api, proxies, twin, kube)
+        world = World(netbox, gh, k, endpoints, adapter, specs, BuiltFabric(FABRIC, 0), api, proxies,
+                      github if isinstance(github, GitHubTwin) else None,
+                      kube if isinstance(kube, LocalKube) else None)  # fmt: skip
         setup = world.act("setup")
         if setup.returncode != 0:
             raise TargetError(f"the implementation's setup action failed ({setup.returncode}): {setup.stderr[-1000:]}")
@@ -168,5 +182,5 @@ def make_world(
     finally:
         for proxy in proxies.values():
             proxy.stop()
-        twin.stop()
+        github.stop()
         kube.stop()

@@ -10,6 +10,7 @@ import httpx
 
 from harness.targets.base import Endpoint, TargetError
 from harness.targets.github.server import TOKEN_ENV, TwinServer
+from harness.targets.probe import probe_json
 
 URL_ENV = "HARNESS_GITHUB_URL"
 API_VERSION_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -70,8 +71,11 @@ class GitHubLive:
     name = "github"
 
     def __init__(self, url: str | None = None, token: str | None = None, prefix: str = "hh-test-",
-                 org: str | None = None) -> None:  # fmt: skip
+                 org: str | None = None, probe_deadline_s: float = 10.0) -> None:  # fmt: skip
         self.url = (url or os.environ.get(URL_ENV) or "https://api.github.com").rstrip("/")
+        if not self.url.startswith(("http://", "https://")):
+            raise TargetError(f"--github-url {self.url!r} must start with http:// or https://")
+        self.probe_deadline_s = probe_deadline_s
         token = token or os.environ.get(TOKEN_ENV)
         if not token:
             raise TargetError(f"GitHub live target needs a token: pass --github-token or set {TOKEN_ENV}")
@@ -82,11 +86,16 @@ class GitHubLive:
             **API_VERSION_HEADERS, "Authorization": f"Bearer {token}"})  # fmt: skip
 
     def start(self) -> Endpoint:
-        """Check the token (GET /user) and return the endpoint; the owner is the org or the token's user."""
-        response = self._get("/user")
-        login = str(response.json()["login"])
+        """Check the token (GET /user, bounded by ``probe_deadline_s``) and return the endpoint; the
+        owner is the org or the token's user. TargetError says what a server that is not GitHub's
+        API did instead."""
+        where = f"GitHub at {self.url}"
+        headers = {**API_VERSION_HEADERS, "Authorization": f"Bearer {self._token}"}
+        user = probe_json(where, f"{self.url}/user", headers, self.probe_deadline_s)
+        if not isinstance(user, dict) or not isinstance(user.get("login"), str):
+            raise TargetError(f"{where}: /user answered JSON without a login: not GitHub's API")
         return Endpoint(self.url, secret=self._token,
-                        extra={"owner": self.org or login, "prefix": self.prefix})  # fmt: skip
+                        extra={"owner": self.org or user["login"], "prefix": self.prefix})  # fmt: skip
 
     def stop(self) -> None:
         """Close the HTTP client (nothing runs locally)."""
@@ -124,3 +133,11 @@ class GitHubLive:
         if response.status_code != 200:
             raise TargetError(f"GET {path} on {self.url} answered HTTP {response.status_code}: {response.text[:200]}")
         return response
+
+
+def github_from_env(url: str | None = None, token: str | None = None) -> GitHubTwin | GitHubLive:
+    """GitHubLive when a URL is given (argument or HARNESS_GITHUB_URL), otherwise a fresh twin."""
+    url = url or os.environ.get(URL_ENV)
+    if url:
+        return GitHubLive(url, token)
+    return GitHubTwin()

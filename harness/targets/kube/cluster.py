@@ -10,8 +10,10 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from harness.targets.base import Endpoint, TargetError
+from harness.targets.probe import probe_json
 
 HEDGEHOG_GROUPS = ("wiring.githedgehog.com", "vpc.githedgehog.com")
+KUBECONFIG_ENV = "HARNESS_KUBECONFIG"
 
 
 class ClusterKube:
@@ -19,8 +21,15 @@ class ClusterKube:
 
     name = "kube-cluster"
 
-    def __init__(self, kubeconfig: Path | None = None, context: str | None = None, namespace: str = "default") -> None:
+    def __init__(
+        self,
+        kubeconfig: Path | None = None,
+        context: str | None = None,
+        namespace: str = "default",
+        probe_deadline_s: float = 10.0,
+    ) -> None:
         self.kubeconfig = kubeconfig
+        self.probe_deadline_s = probe_deadline_s
         self.context = context
         self.namespace = namespace
         self._api: client.ApiClient | None = None
@@ -36,13 +45,25 @@ class ClusterKube:
                 f"cannot load kubeconfig {self.kubeconfig or '~/.kube/config'} (context {self.context or 'current'}): "
                 f"{exc}; pass --kubeconfig/--context of a reachable cluster"
             ) from exc
+        self._probe(api.configuration)
         self._api = api
-        if not self.healthy():
-            raise TargetError(f"the cluster at {api.configuration.host} does not answer /version; is it running?")
         extra = {"namespace": self.namespace, "context": self.context or ""}
         if self.kubeconfig is not None:
             extra["kubeconfig"] = str(self.kubeconfig)
         return Endpoint(url=str(api.configuration.host), extra=extra)
+
+    def _probe(self, conf: client.Configuration) -> None:
+        """GET /version with the kubeconfig's credentials, bounded: a server that is not a Kubernetes
+        API server is a TargetError saying what it did instead."""
+        host = str(conf.host).rstrip("/")
+        where = f"the Kubernetes API server at {host} (kubeconfig {self.kubeconfig or '~/.kube/config'})"
+        settings: dict[str, dict[str, Any]] = dict(conf.auth_settings())  # type: ignore[arg-type]
+        headers = {str(a["key"]): str(a["value"]) for a in settings.values() if a.get("in") == "header"}
+        verify: bool | str = (conf.ssl_ca_cert or True) if conf.verify_ssl else False
+        cert = (conf.cert_file, conf.key_file) if conf.cert_file and conf.key_file else None
+        version = probe_json(where, f"{host}/version", headers, self.probe_deadline_s, verify=verify, cert=cert)
+        if not isinstance(version, dict) or "gitVersion" not in version:
+            raise TargetError(f"{where}: /version answered JSON without gitVersion: not a Kubernetes API server")
 
     def stop(self) -> None:
         """Release the client; the cluster itself is not ours to stop."""

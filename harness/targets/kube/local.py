@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from harness.targets.base import Endpoint, TargetError
+from harness.targets.kube.cluster import KUBECONFIG_ENV, ClusterKube
 from harness.targets.kube.controller import ControllerConfig, Outcome
 from harness.targets.kube.emulator import KubeStandIn
 from harness.targets.kube.kubeconfig import CONTEXT, write_kubeconfig
@@ -100,3 +101,12 @@ class LocalKube:
             return httpx.get(f"{self._thread.url}/readyz", timeout=2.0).text == "ok"
         except httpx.HTTPError:
             return False
+
+
+def kube_from_env(crds: list[Path], ready_delay: float, kubeconfig: str | None = None) -> LocalKube | ClusterKube:
+    """ClusterKube when a kubeconfig is given (argument or HARNESS_KUBECONFIG), otherwise the stand-in
+    serving ``crds``."""
+    given = kubeconfig or os.environ.get(KUBECONFIG_ENV)
+    if given:
+        return ClusterKube(kubeconfig=Path(given))
+    return LocalKube(crds=crds, ready_delay=ready_delay)

@@ -12,8 +12,9 @@ import aiohttp.web
 import kmock
 
 from harness.kube.crds import ResourceType
-from harness.targets.kube import paging, writes
+from harness.targets.kube import fieldmanager, paging, writes
 from harness.targets.kube.discovery import CRDS, NAMESPACES
+from harness.targets.kube.fieldmanager import APPLY, UPDATE, Manager
 from harness.targets.kube.selectors import field_selector, label_selector
 from harness.targets.kube.status import (
     StatusError,
@@ -23,6 +24,7 @@ from harness.targets.kube.status import (
     json_response,
     method_not_allowed,
     not_found,
+    patch_options_invalid,
     path_not_found,
 )
 from harness.targets.kube.store import Key
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from harness.targets.kube.emulator import KubeStandIn
 
 _DEFAULT_WATCH_TIMEOUT_S = 1800.0
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 def _resource(rtype: ResourceType) -> kmock.resource:
@@ -39,6 +42,22 @@ def _resource(rtype: ResourceType) -> kmock.resource:
 
 def _reply(body: Any, status: int = 200, warnings: list[str] | None = None) -> aiohttp.web.Response:
     return json_response(body, status, warnings)
+
+
+def _content_type(request: kmock.Request) -> str:
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    return headers.get("content-type", "").split(";")[0].strip()
+
+
+def _updater(request: kmock.Request, query: dict[str, str], rtype: ResourceType, subresource: str = "") -> Manager:
+    """The manager of a non-apply write: ``fieldManager``, else the User-Agent up to its first "/"."""
+    name = query.get("fieldManager")
+    if name is None:
+        agent = {k.lower(): v for k, v in request.headers.items()}.get("user-agent", "")
+        name = agent.split("/", 1)[0][:128]
+    elif len(name) > 128:
+        raise patch_options_invalid("fieldManager", "FieldValueTooLong", "Too long: may not be more than 128 bytes")
+    return Manager(name, UPDATE, rtype.api_version, "", set(), subresource)
 
 
 class ResourceHandler:
@@ -97,14 +116,15 @@ class ResourceHandler:
         query = dict(request.params)
         method = str(request.method.value)
         body = request.body or b""
-        content_type = {k.lower(): v for k, v in request.headers.items()}.get("content-type", "").split(";")[0].strip()
+        content_type = _content_type(request)
         if name is None:
             if method == "GET":
                 if query.get("watch") in ("true", "1"):
                     return await self._watch(request, rtype, namespace, query)
                 return self._list(rtype, namespace, query)
             if method == "POST":
-                return self._create(rtype, namespace, writes.decode(body, content_type), query)
+                created = writes.decode(body, content_type)
+                return self._create(rtype, namespace, created, query, _updater(request, query, rtype))
             if method == "DELETE":
                 return self._delete_collection(rtype, namespace, query)
             raise method_not_allowed(method)
@@ -180,8 +200,14 @@ class ResourceHandler:
         return writes.admit_custom(rtype, obj, mode)
 
     def _create(
-        self, rtype: ResourceType, namespace: str | None, obj: dict[str, Any], query: dict[str, str]
+        self,
+        rtype: ResourceType,
+        namespace: str | None,
+        obj: dict[str, Any],
+        query: dict[str, str],
+        manager: Manager | None,
     ) -> aiohttp.web.Response:
+        """Create ``obj``; ``manager`` owns its fields (None: an apply already set managedFields)."""
         writes.check_identity(rtype, obj)
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
@@ -208,6 +234,8 @@ class ResourceHandler:
         if rtype is NAMESPACES:
             obj["status"] = {"phase": "Active"}
         writes.stamp_new(obj, "0")
+        if manager is not None:
+            fieldmanager.record_update(None, obj, manager, rtype.status_subresource)
         if query.get("dryRun") == "All":
             return _reply(obj, 201, warnings)
         if rtype is CRDS:
@@ -222,9 +250,16 @@ class ResourceHandler:
         self, rtype: ResourceType, key: Key, request: kmock.Request, query: dict[str, str], status_only: bool
     ) -> aiohttp.web.Response:
         body = request.body or b""
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        content_type = headers.get("content-type", "").split(";")[0].strip()
+        content_type = _content_type(request)
+        subresource = "status" if status_only else ""
         old = self.store.get(key)
+        if request.method == "PATCH" and content_type == APPLY_PATCH:
+            return self._apply(rtype, key, old, body, query=query, subresource=subresource)
+        if request.method == "PATCH" and "force" in query:
+            raise patch_options_invalid(
+                "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch"
+            )
+        manager = _updater(request, query, rtype, subresource)
         if old is None:
             raise not_found(rtype, key[2])
         if request.method == "PUT":
@@ -235,14 +270,71 @@ class ResourceHandler:
                 raise bad_request(f"the name of the object ({new_name}) does not match the name on the URL ({key[2]})")
         else:
             new = writes.apply_patch(old, body, content_type)
+        return self._replace(rtype, key, old, new, query=query, status_only=status_only, manager=manager)
+
+    def _apply(
+        self,
+        rtype: ResourceType,
+        key: Key,
+        old: dict[str, Any] | None,
+        body: bytes,
+        *,
+        query: dict[str, str],
+        subresource: str,
+    ) -> aiohttp.web.Response:
+        """Server-side apply: merge the applier's configuration, track its fields, create if missing."""
+        name = query.get("fieldManager")
+        if not name:
+            raise patch_options_invalid(
+                "fieldManager", "FieldValueRequired", "Required value: is required for apply patch"
+            )
+        if len(name) > 128:
+            raise patch_options_invalid("fieldManager", "FieldValueTooLong", "Too long: may not be more than 128 bytes")
+        force = query.get("force", "false")
+        if force not in ("true", "false"):
+            raise bad_request(f'force must be "true" or "false", got "{force}"')
+        config = writes.decode_apply(body)
+        writes.check_identity(rtype, config)
+        meta = config.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise bad_request("metadata must be an object")
+        if meta.get("managedFields") is not None:
+            raise bad_request("metadata.managedFields must be nil")
+        if meta.get("name") not in (None, key[2]):
+            raise bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({key[2]})")
+        meta["name"] = key[2]
+        applier = Manager(name, APPLY, rtype.api_version, "", set(), subresource)
+        applied = fieldmanager.apply(old, config, applier, force == "true", rtype.status_subresource)
+        if old is None:
+            if subresource:
+                raise not_found(rtype, key[2])
+            return self._create(rtype, key[1], applied, query, None)
+        return self._replace(rtype, key, old, applied, query=query, status_only=subresource == "status", manager=None)
+
+    def _replace(
+        self,
+        rtype: ResourceType,
+        key: Key,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        *,
+        query: dict[str, str],
+        status_only: bool,
+        manager: Manager | None,
+    ) -> aiohttp.web.Response:
+        """Store ``new`` in place of ``old``; ``manager`` owns what it changed (None: an apply tracked it)."""
         writes.check_precondition(rtype, old, new)
         merged = writes.merge_update(rtype, old, new, status_only)
+        if status_only:
+            merged["metadata"]["managedFields"] = new.get("metadata", {}).get("managedFields", [])
         # The stored status is server-owned here (it may hold controller conditions the schema would
         # prune); only what the client sent is admitted.
         kept_status = merged.pop("status", None) if rtype.status_subresource and not status_only else None
         merged, warnings = self._admit(rtype, merged, query)
         if kept_status is not None:
             merged["status"] = kept_status
+        if manager is not None:
+            fieldmanager.record_update(old, merged, manager, rtype.status_subresource)
         if not writes.finish_update(old, merged, self.store.next_rv()):
             return _reply(old, 200, warnings)
         if query.get("dryRun") == "All":

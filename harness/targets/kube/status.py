@@ -85,6 +85,16 @@ def bad_request(message: str) -> StatusError:
     return StatusError(400, "BadRequest", message)
 
 
+def patch_options_invalid(field: str, reason: str, message: str) -> StatusError:
+    """422 for PatchOptions the server refuses (no fieldManager on an apply, force on another patch)."""
+    details = {
+        "group": "meta.k8s.io",
+        "kind": "PatchOptions",
+        "causes": [{"reason": reason, "message": message, "field": field}],
+    }
+    return StatusError(422, "Invalid", f'PatchOptions.meta.k8s.io "" is invalid: {field}: {message}', details)
+
+
 def method_not_allowed(method: str) -> StatusError:
     """A verb the resource does not support."""
     return StatusError(
@@ -93,7 +103,7 @@ def method_not_allowed(method: str) -> StatusError:
 
 
 def unsupported_media_type(content_type: str, accepted: str) -> StatusError:
-    """A body format the stand-in does not decode (protobuf, strategic merge patch, apply patch)."""
+    """A body format the stand-in does not decode (protobuf, CBOR, strategic merge patch on a CR)."""
     message = (
         f"the body of the request was in an unknown format - accepted media types include: {accepted} "
         f"(got {content_type})"

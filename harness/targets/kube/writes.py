@@ -17,6 +17,7 @@ import jsonpatch
 
 from harness.kube.admission import FieldValidation, admit, invalid_message
 from harness.kube.crds import ResourceType
+from harness.kube.manifests import ManifestError, parse_documents
 from harness.targets.kube.status import StatusError, bad_request, conflict, invalid, unsupported_media_type
 
 # Server-owned metadata that a client's update cannot change.
@@ -39,6 +40,23 @@ def decode(body: bytes, content_type: str = "application/json") -> dict[str, Any
         raise bad_request(f"the object provided is unrecognized: invalid JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise bad_request("the object provided is unrecognized (must be a JSON object)")
+    return obj
+
+
+def decode_apply(body: bytes) -> dict[str, Any]:
+    """An apply configuration (YAML or JSON) as an object with apiVersion and kind, or 400 BadRequest."""
+    try:
+        docs = parse_documents(body.decode("utf-8"), "apply configuration")
+    except (UnicodeDecodeError, ManifestError) as exc:
+        raise bad_request(f"error decoding YAML: {exc}") from exc
+    if len(docs) != 1 or not isinstance(docs[0].body, dict):
+        raise bad_request("error decoding YAML: an apply configuration must be one YAML or JSON object")
+    obj: dict[str, Any] = docs[0].body
+    for field in ("apiVersion", "kind"):
+        if not obj.get(field):
+            raise bad_request(
+                f"error decoding YAML: Object '{field[0].upper()}{field[1:]}' is missing in '{body.decode()}'"
+            )
     return obj
 
 
@@ -160,7 +178,8 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 
 def apply_patch(old: dict[str, Any], body: bytes, content_type: str) -> dict[str, Any]:
-    """Apply a merge patch or JSON patch to ``old``; other patch types get 415 like for real CRs."""
+    """Apply a merge patch or JSON patch to ``old``; strategic merge patch gets 415 as for real CRs
+    (server-side apply is handled by the fieldmanager module)."""
     try:
         patch = json.loads(body or b"null")
     except ValueError as exc:
@@ -178,4 +197,6 @@ def apply_patch(old: dict[str, Any], body: bytes, content_type: str) -> dict[str
                 422, "Invalid", f"the server rejected our request due to an error in our request: {exc}"
             ) from exc
         return patched
-    raise unsupported_media_type(content_type, "application/json-patch+json, application/merge-patch+json")
+    raise unsupported_media_type(
+        content_type, "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+    )

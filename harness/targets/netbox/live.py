@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
-import httpx
-
 from harness.targets.base import Endpoint, TargetError
+from harness.targets.probe import probe_json
 
 ENV_URL = "HARNESS_NETBOX_URL"
 ENV_TOKEN = "HARNESS_NETBOX_TOKEN"
@@ -20,52 +17,12 @@ def auth_header(token: str) -> dict[str, str]:
     return {"Authorization": f"{scheme} {token}"}
 
 
-MAX_STATUS_BYTES = 1 << 20
-
-
 def probe_status(url: str, token: str, deadline_s: float = 10.0) -> dict[str, Any]:
-    """``GET /api/status/`` of a NetBox, within ``deadline_s`` in all (a server that trickles its
-    body or never answers is cut off); a TargetError says what the server did instead of NetBox's
-    status JSON: unreachable, closed mid-answer, too slow, an HTML page (a login form), malformed
-    JSON, a JSON document that is not NetBox's status, a refused token."""
+    """``GET /api/status/`` of a NetBox, within ``deadline_s`` in all; a TargetError says what the
+    server did instead of NetBox's status JSON (see harness.targets.probe), or that the JSON is not
+    NetBox's status."""
     where = f"NetBox at {url}"
-    deadline = time.monotonic() + deadline_s
-    body = b""
-    try:
-        timeout = httpx.Timeout(deadline_s, connect=min(deadline_s, 5.0))
-        with httpx.stream("GET", f"{url}/api/status/", headers={**auth_header(token), "Accept": "application/json"},
-                          timeout=timeout, follow_redirects=False) as response:  # fmt: skip
-            for chunk in response.iter_bytes():
-                body += chunk
-                if time.monotonic() > deadline:
-                    raise TargetError(f"{where}: /api/status/ sent {len(body)} bytes in {deadline_s:g}s and was cut "
-                                      "off (a server that trickles its answer)")  # fmt: skip
-                if len(body) > MAX_STATUS_BYTES:
-                    raise TargetError(f"{where}: /api/status/ answered more than {MAX_STATUS_BYTES} bytes")
-    except httpx.TimeoutException as exc:
-        raise TargetError(
-            f"{where}: /api/status/ did not answer within {deadline_s:g}s ({type(exc).__name__})"
-        ) from exc
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise TargetError(
-            f"{where}: closed the connection in the middle of its answer to /api/status/ ({exc})"
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise TargetError(f"{where} is unreachable: {exc}") from exc
-    status, kind = response.status_code, response.headers.get("content-type", "")
-    if status in (401, 403):
-        raise TargetError(f"{where} rejected the API token ({status})")
-    if status in (301, 302, 303, 307, 308):
-        raise TargetError(f"{where}: /api/status/ redirected to {response.headers.get('location')!r} "
-                          "(a login page?), not NetBox's API")  # fmt: skip
-    if status != 200:
-        raise TargetError(f"{where}: /api/status/ answered {status}, expected 200")
-    if "html" in kind or body.lstrip()[:1] == b"<":
-        raise TargetError(f"{where}: /api/status/ answered an HTML page (a login form?), not NetBox's API JSON")
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise TargetError(f"{where}: /api/status/ answered malformed JSON ({exc}): {body[:80]!r}") from exc
+    document = probe_json(where, f"{url}/api/status/", auth_header(token), deadline_s)
     if not isinstance(document, dict) or "netbox-version" not in document:
         raise TargetError(f"{where}: /api/status/ answered JSON without netbox-version: not a NetBox")
     return document
