@@ -16,8 +16,9 @@ from harness.targets.netbox.processes import alive
 
 pytestmark = pytest.mark.live
 
-# A second managed instance beside the session's one, on its own fixed port so reruns reuse it.
-SECOND_PORT = DEFAULT_PORT + 1
+# A second managed instance beside the session's one, on its own fixed port so reruns reuse it (clear of
+# 8766, where the HNP tier runs its NetBox with the plugin)
+SECOND_PORT = DEFAULT_PORT + 10
 
 
 @pytest.fixture
