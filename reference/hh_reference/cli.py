@@ -37,7 +37,7 @@ def _print(data: Any) -> None:
 def cmd_init(config: Config, args: argparse.Namespace) -> int:
     catalog, store = open_store(config)
     store.close()
-    changes = ensure_setup(netbox_client(config, catalog))
+    changes = ensure_setup(netbox_client(config, catalog), config.spec_root)
     _print({"created": changes})
     return EXIT_OK
 

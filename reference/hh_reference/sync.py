@@ -163,7 +163,7 @@ class Syncer:
             and self.store.state("fabric_status", fabric) == "planned"
         ):  # NetBox put the fabric in service; its guards (both connections tested) hold now
             self.store.fire("fabric_status", fabric, "activate")
-        check_setup(self.netbox)  # HH-NB-004 when NetBox lacks the integration's custom fields
+        check_setup(self.netbox, self.spec_root)  # HH-NB-004 when NetBox lacks the custom fields
         self._write_status(fabric, site_id, {"hh_sync_status": "syncing"})
         self._step(sync_id, "begin_sync", {"resumed": resumed})
 
