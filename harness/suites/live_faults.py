@@ -41,7 +41,6 @@ from harness.world.bad_input import (
     open_sync_pull,
 )
 from harness.world.crash import CrashPointError, StepCrash, run_until_crash
-from harness.world.invariants import check_invariants
 from harness.world.live import REPO, WORLD_READY_DELAY_S, World
 from harness.world.process import RunningService, RunResult, run_action
 
@@ -399,14 +398,15 @@ def heal(world: World, kind: str) -> list[str]:
 
 def run_fault(case: F.FaultCase, world: World, *, specs: SpecSet, crds_dir: Path, tmp: Path, recorder: Recorder,
               files: Mapping[str, str]) -> None:  # fmt: skip
-    """The item body: execute, record the verdict and the edges, check the invariants of the states
-    the implementation reports on the systems, restore the baseline."""
+    """The item body: execute, record the verdict and the edges, restore the baseline.
+
+    The invariants of the reported states are not evaluated here yet: a recipe's fixture is undone
+    (and a swapped cluster restored) before the item ends, so the systems no longer show what the
+    implementation reported; the world and crash items evaluate them."""
     try:
         problems, edges = Executor(world, specs, crds_dir, tmp).run(case)
-        broken = check_invariants(world, specs, recorder, files)
     finally:
         healed = heal(world, world_kind(case))
     F.record_case(recorder, case, problems, edges, files)
     assert not problems, "\n".join(problems)
-    assert not broken, "\n".join(broken)
     assert not healed, "\n".join(healed)

@@ -213,12 +213,10 @@ def _last_sync_commit_recorded(s: Systems, entity: str) -> Result:
     recorded = s.cf_value("hh_last_sync_commit")
     prefix = f"fabrics/{s.fabric}/"
     newest = None
-    previous_tree: dict[str, str] | None = None
-    for commit in reversed(s.commits):  # oldest first
-        tree = _tree(s, commit["tree"]["sha"], prefix)
-        if tree != (previous_tree or {}):
+    for commit, parent in zip(s.commits, [*s.commits[1:], None], strict=True):  # newest first
+        if parent is None or _tree(s, commit["tree"]["sha"], prefix) != _tree(s, parent["tree"]["sha"], prefix):
             newest = commit["sha"]
-        previous_tree = tree
+            break
     return bool(recorded) and recorded == newest, f"hh_last_sync_commit {recorded!r}, newest change {newest!r}"
 
 
