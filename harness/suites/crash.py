@@ -55,7 +55,7 @@ def crash_convergence(
     if step.operations and all(op.startswith(PR_CONTRACTS) for op in step.operations):
         pytest.skip(f"{NOT_APPLICABLE} step {step.name} runs in pull-request mode only; crash points are "
                     f"injected in the direct world")  # fmt: skip
-    world = pool.get("direct")
+    world = pool.get("model")
     executor = Executor(world, specs, crds_dir, tmp)
     problems: list[str] = []
     try:

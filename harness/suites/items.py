@@ -80,10 +80,10 @@ def _world() -> Callable[..., None]:
     ) -> None:  # fmt: skip
         from harness.suites.world import run_world  # noqa: PLC0415
 
-        run_world(harness_worlds.get("direct"), harness_specs, harness_recorder, root=harness_root,
+        run_world(harness_worlds.get("model"), harness_specs, harness_recorder, root=harness_root,
                   crds_dir=harness_crds_dir, tmp=tmp_path, max_examples=harness_options[0])  # fmt: skip
 
-    world_test.world_kind = "direct"  # type: ignore[attr-defined]
+    world_test.world_kind = "model"  # type: ignore[attr-defined]
     return world_test
 
 
@@ -201,5 +201,5 @@ def _crash(pattern: Pattern, step: PatternStep) -> Callable[..., None]:
         crash_convergence(pattern, step, harness_worlds, specs=harness_specs, crds_dir=harness_crds_dir,
                           tmp=tmp_path, recorder=harness_recorder, root=harness_root)  # fmt: skip
 
-    crash_test.world_kind = "direct"  # type: ignore[attr-defined]
+    crash_test.world_kind = "model"  # type: ignore[attr-defined]
     return crash_test

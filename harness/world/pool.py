@@ -7,7 +7,9 @@ Kinds:
 - ``direct``: the implementation behind a contract proxy at each boundary, GitOps mode direct,
   a first sync done (the baseline the fault recipes start from);
 - ``pull_request``: the same in pull-request mode with auto-merge and one required check
-  (``REQUIRED_CHECK``), settled in_sync.
+  (``REQUIRED_CHECK``), settled in_sync;
+- ``model``: a direct world of its own for the crash and world items (each twin has GitHub's
+  hourly request budget, and those items spend much of it).
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from harness.targets.base import Endpoint, Target, TargetError
 from harness.world.bad_input import REQUIRED_CHECK
 from harness.world.live import World, make_world
 
-KINDS = ("direct", "pull_request")
+KINDS = ("direct", "model", "pull_request")
 # > the 10 s slow controller of HH-K8S-007's recipe: a watch outlives the catalog's attempts
 READY_TIMEOUT_S = "14"
 SETTINGS: Mapping[str, Mapping[str, str]] = {
     "direct": {"ready_timeout_s": READY_TIMEOUT_S},
     "pull_request": {"ready_timeout_s": READY_TIMEOUT_S, "auto_merge": "true", "required_checks": REQUIRED_CHECK},
+    "model": {"ready_timeout_s": READY_TIMEOUT_S},
 }
+MODES = {"direct": "direct", "pull_request": "pull_request", "model": "direct"}
 
 
 class WorldPool:
@@ -59,7 +63,7 @@ class WorldPool:
             return self._world
         self.close()
         gen = make_world(*self._args, crds_dir=self._crds_dir, workdir=self._workdir(kind), spec_root=self._spec_root,
-                         mode=kind, proxied=True,
+                         mode=MODES[kind], proxied=True,
                          settings={**SETTINGS[kind], "webhook_secret": secrets.token_hex(16)})  # fmt: skip
         world = next(gen)
         self._gen, self._world, self._kind = gen, world, kind
