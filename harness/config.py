@@ -5,6 +5,7 @@
     specs = ["contracts", "state_machines", "specs/errors", "specs/patterns"]
     tests = ["tests/e2e"]            # the project's own tests, run with the generated suites
     crds = "../shared/hedgehog-crds" # the Hedgehog CRDs (HARNESS_CRDS_DIR overrides)
+    netbox-plugins = ["plugins/my_plugin-1.0-py3-none-any.whl"]  # installed into the managed NetBox
 
     [tool.harness.gate]
     min-transition-coverage = 100
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILES = ("harness.toml", "pyproject.toml")
-KEYS = frozenset({"adapter", "specs", "tests", "crds", "gate"})
+KEYS = frozenset({"adapter", "specs", "tests", "crds", "gate", "netbox-plugins"})
 GATE_KEYS = frozenset(
     {"min-transition-coverage", "min-error-coverage", "min-operation-coverage", "min-invariant-coverage"}
 )
@@ -40,6 +41,7 @@ class ProjectConfig:
     specs: tuple[Path, ...] = ()
     tests: tuple[Path, ...] = ()  # the project's own test paths `harness run` runs with the generated suites
     crds: Path | None = None
+    netbox_plugins: tuple[Path, ...] = ()  # wheels or source archives for `harness up netbox`
     gate: dict[str, float] = field(default_factory=dict)
 
 
@@ -80,6 +82,9 @@ def load_config(root: Path) -> ProjectConfig:
     tests = table.get("tests", [])
     if not isinstance(tests, list) or not all(isinstance(s, str) for s in tests):
         raise ConfigError(f"{path}: [tool.harness] tests must be a list of paths")
+    plugins = table.get("netbox-plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(s, str) for s in plugins):
+        raise ConfigError(f"{path}: [tool.harness] netbox-plugins must be a list of wheel or source archive paths")
     crds = table.get("crds")
     if crds is not None and not isinstance(crds, str):
         raise ConfigError(f"{path}: [tool.harness] crds must be a directory path")
@@ -92,5 +97,6 @@ def load_config(root: Path) -> ProjectConfig:
     return ProjectConfig(
         root=root, file=path, adapter=adapter, specs=tuple(base / s for s in specs),
         tests=tuple(base / t for t in tests), crds=(base / crds) if crds else None,
+        netbox_plugins=tuple(base / p for p in plugins),
         gate={k: float(v) for k, v in gate.items()},
     )  # fmt: skip

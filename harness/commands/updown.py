@@ -1,7 +1,8 @@
 """``harness up TARGET`` / ``harness down TARGET``: start or stop a managed target (NetBox for now).
 
 ``up`` prints exactly one JSON object ``{"url": ..., "token": ...}`` on stdout; progress goes
-to stderr. Errors exit 2 with a message and no traceback.
+to stderr. Errors exit 2 with a message and no traceback. NetBox plugins come from ``--plugin``
+(repeatable), else HARNESS_NETBOX_PLUGINS, else ``netbox-plugins`` in the project configuration.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.config import ConfigError, load_config
 from harness.targets.base import Target, TargetError
 from harness.targets.netbox import netbox_from_env
+from harness.targets.netbox.factory import plugins_from_env
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -22,13 +25,21 @@ EXIT_ERROR = 2
 def _netbox(args: argparse.Namespace) -> Target:
     url = getattr(args, "netbox_url", None)
     token = getattr(args, "netbox_token", None)
-    return netbox_from_env(url=url, token=token, home=args.home, port=args.port, version=args.version)
+    return netbox_from_env(
+        url=url, token=token, home=args.home, port=args.port, version=args.version, plugins=_plugins(args)
+    )
+
+
+def _plugins(args: argparse.Namespace) -> list[Path]:
+    if args.plugin:
+        return list(args.plugin)
+    return plugins_from_env() or list(load_config(Path.cwd()).netbox_plugins)
 
 
 def _up(args: argparse.Namespace) -> int:
     try:
         endpoint = _netbox(args).start()
-    except TargetError as exc:
+    except (TargetError, ConfigError) as exc:
         print(f"harness up netbox: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print(json.dumps({"url": endpoint.url, "token": endpoint.secret}))
@@ -38,7 +49,7 @@ def _up(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     try:
         _netbox(args).stop()
-    except TargetError as exc:
+    except (TargetError, ConfigError) as exc:
         print(f"harness down netbox: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
@@ -53,6 +64,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="where venvs, dumps and instances live (default $HARNESS_HOME or ~/.cache/hh-harness)",
+    )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="a NetBox plugin (wheel or source archive) to install and enable; repeatable "
+        "(default: HARNESS_NETBOX_PLUGINS, or netbox-plugins in the project configuration)",
     )
 
 
