@@ -59,7 +59,7 @@ def harness_command(action: str, endpoints: Endpoints, options: Mapping[str, str
 def harness_observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any] | None:
     client = _client(endpoints)
     try:
-        found = client.list("fabrics", name=fabric)
+        found = client.named("fabrics", fabric)
     finally:
         client.close()
     if not found:

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "setup":
             ensure_fabric(client, args.fabric, env["HNP_KUBE_SERVER"])
             return 0
-        found = client.list("fabrics", name=args.fabric)
+        found = client.named("fabrics", args.fabric)
         if not found:
             print(f"no HNP fabric named {args.fabric!r}", file=sys.stderr)
             return 1

@@ -32,7 +32,7 @@ class HNPBinding:
         return table.machines[machine_id]
 
     def fabric(self, name: str) -> dict[str, Any] | None:
-        found = self.client.list("fabrics", name=name)
+        found = self.client.named("fabrics", name)
         return found[0] if found else None
 
     def fire(self, machine_id: str, entity: str, trigger: str, dest: str | None) -> FireResult:

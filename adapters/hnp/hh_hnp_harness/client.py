@@ -7,6 +7,7 @@ actions with a session login and its CSRF token, because HNP serves them only be
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,11 @@ from typing import Any
 import httpx
 
 API = "/api/plugins/hedgehog"
+# Workarounds for two HNP defects at 607a728 on NetBox 4.7.3, so the harness can observe at all (both are
+# findings, checked in their default form by tests/hnp/test_rest_api.py): every fabric answer that carries
+# display_url is a 500 (the URL does not resolve), and a collection listed without an ordering is a 500
+# ("Paginating over an unordered queryset is unreliable").
+WORKAROUND = {"omit": "display_url"}
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -47,22 +53,29 @@ class HNPClient:
 
     def list(self, collection: str, **params: Any) -> list[dict[str, Any]]:
         """Every object of ``collection`` (``fabrics``, ``switches``, ``vpcs``, ...)."""
-        response = self.rest.get(f"{API}/{collection}/", params={"limit": 1000, **params})
+        response = self.rest.get(
+            f"{API}/{collection}/", params={"limit": 1000, "ordering": "id", **WORKAROUND, **params}
+        )
         response.raise_for_status()
         results: list[dict[str, Any]] = response.json()["results"]
         return results
 
+    def named(self, collection: str, name: str) -> builtins.list[dict[str, Any]]:
+        """The objects called ``name``. Filtered here: HNP's collections ignore ``?name=`` (a finding,
+        tests/hnp/test_rest_api.py) and answer every object."""
+        return [row for row in self.list(collection, name=name) if row.get("name") == name]
+
     def get(self, collection: str, pk: int) -> dict[str, Any]:
-        response = self.rest.get(f"{API}/{collection}/{pk}/")
+        response = self.rest.get(f"{API}/{collection}/{pk}/", params=WORKAROUND)
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
 
     def create(self, collection: str, body: dict[str, Any]) -> httpx.Response:
-        return self.rest.post(f"{API}/{collection}/", json=body)
+        return self.rest.post(f"{API}/{collection}/", json=body, params=WORKAROUND)
 
     def patch(self, collection: str, pk: int, body: dict[str, Any]) -> httpx.Response:
-        return self.rest.patch(f"{API}/{collection}/{pk}/", json=body)
+        return self.rest.patch(f"{API}/{collection}/{pk}/", json=body, params=WORKAROUND)
 
     def delete(self, collection: str, pk: int) -> httpx.Response:
         return self.rest.delete(f"{API}/{collection}/{pk}/")

@@ -45,7 +45,7 @@ def fabric_body(name: str, kube_server: str, namespace: str = "default", **extra
 
 def ensure_fabric(client: HNPClient, name: str, kube_server: str, namespace: str = "default") -> dict[str, Any]:
     """The fabric ``name``, created through REST, or re-pointed at ``kube_server`` when it exists."""
-    found = client.list("fabrics", name=name)
+    found = client.named("fabrics", name)
     if found:
         response = client.patch("fabrics", found[0]["id"], {"kubernetes_server": kube_server})
     else:
