@@ -64,17 +64,27 @@ def hnp_netbox(hnp_netbox_target: ManagedNetBox) -> Endpoint:
 
 
 @pytest.fixture(scope="session")
-def kube_standin(crds_dir: Path) -> Iterator[LocalKube]:
+def kube_standin_endpoint(crds_dir: Path) -> Iterator[tuple[LocalKube, Endpoint]]:
     kube = LocalKube(crds=[crds_dir], ready_delay=0.0)
-    kube.start()
-    yield kube
+    endpoint = kube.start()
+    yield kube, endpoint
     kube.stop()
 
 
 @pytest.fixture(scope="session")
-def kube_proxy_session(kube_standin: LocalKube, harness_specs: Any) -> Iterator[ContractProxy]:
-    assert kube_standin._thread is not None
-    proxy = ContractProxy(kube_standin._thread.url, harness_specs, "kubernetes").start()
+def kube_standin(kube_standin_endpoint: tuple[LocalKube, Endpoint]) -> LocalKube:
+    return kube_standin_endpoint[0]
+
+
+@pytest.fixture(scope="session")
+def kube_url(kube_standin_endpoint: tuple[LocalKube, Endpoint]) -> str:
+    """The stand-in itself (the harness writes the cluster's objects here, not through the proxy)."""
+    return kube_standin_endpoint[1].url.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def kube_proxy_session(kube_url: str, harness_specs: Any) -> Iterator[ContractProxy]:
+    proxy = ContractProxy(kube_url, harness_specs, "kubernetes").start()
     yield proxy
     proxy.stop()
 

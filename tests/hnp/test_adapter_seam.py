@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hh_hnp_harness.client import HNPClient
 
 from harness.adapter import Adapter, Endpoints, NotProvided
@@ -43,3 +44,20 @@ def test_actions_hnp_does_not_have_are_not_provided(hnp_adapter: Adapter, hnp_en
             raise AssertionError(f"{action}: the HNP adapter offered a command for an action HNP does not have")
     assert not hnp_adapter.provides("harness_service")
     assert not hnp_adapter.provides("harness_renderer")
+
+
+def test_machine_binding_fires_through_hnp_and_observes_through_rest(
+    hnp_adapter: Adapter, hnp_endpoints: Endpoints, fabric: dict[str, Any]
+) -> None:
+    """The binding performs a trigger the way state_map.yaml declares it and reads the state back."""
+    binding = hnp_adapter.machine_binding(hnp_endpoints)
+    try:
+        activated = binding.fire("fabric_status", fabric["name"], "activate", "active")
+        assert (activated.accepted, activated.state) == (True, "active")
+        tested = binding.fire("connection_status", fabric["name"], "start_test", None)
+        assert (tested.accepted, tested.state) == (True, "connected")
+        assert binding.observe("fabric_sync", fabric["name"]) == "never_synced"
+        with pytest.raises(LookupError, match="not observable in HNP"):
+            binding.observe("resource_lifecycle", fabric["name"])
+    finally:
+        binding.close()

@@ -61,11 +61,11 @@ def test_imported_objects_read_back_faithfully(  # noqa: PLR0917 - pytest passes
     fabric: dict[str, Any],
     kube_proxy: ContractProxy,
     kube_standin: LocalKube,
+    kube_url: str,
     findings: Observed,
 ) -> None:
     resource = _resource(harness_specs, kind)
-    assert kube_standin._thread is not None
-    cluster = httpx.Client(base_url=kube_standin._thread.url, timeout=30)
+    cluster = httpx.Client(base_url=kube_url, timeout=30)
     connected = hnp.action(fabric["id"], "test-connection")
     assert connected.body is not None and connected.body.get("success") is True, connected.body
     examples = schema_strategy(resource.schema).map(
