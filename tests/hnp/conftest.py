@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from hh_hnp_harness.client import HNPClient
-from hh_hnp_harness.configure import LOGIN_USER, ensure_fabric, ensure_login_user
+from hh_hnp_harness.configure import LOGIN_USER, delete_login_user, ensure_fabric, ensure_login_user
 from hh_hnp_harness.findings import Observed
 
 from harness.adapter import Adapter, Endpoints, available_adapters, load_adapter
@@ -99,9 +99,13 @@ def kube_proxy(kube_proxy_session: ContractProxy, kube_standin: LocalKube) -> Co
 
 
 @pytest.fixture(scope="session")
-def hnp_login(hnp_netbox: Endpoint) -> str:
+def hnp_login(hnp_netbox: Endpoint) -> Iterator[tuple[str, str]]:
+    """A NetBox user of this session's own (username, password): a shared one would have its
+    sessions ended by another run resetting its password."""
     assert hnp_netbox.secret is not None
-    return ensure_login_user(hnp_netbox.url, hnp_netbox.secret)
+    username = f"{LOGIN_USER}-{uuid.uuid4().hex[:8]}"
+    yield username, ensure_login_user(hnp_netbox.url, hnp_netbox.secret, username)
+    delete_login_user(hnp_netbox.url, hnp_netbox.secret, username)
 
 
 @pytest.fixture(scope="session")
@@ -113,13 +117,15 @@ def hnp_adapter(request: pytest.FixtureRequest) -> Adapter:
 
 
 @pytest.fixture
-def hnp_endpoints(hnp_netbox: Endpoint, hnp_login: str, kube_proxy: ContractProxy, tmp_path: Path) -> Endpoints:
+def hnp_endpoints(
+    hnp_netbox: Endpoint, hnp_login: tuple[str, str], kube_proxy: ContractProxy, tmp_path: Path
+) -> Endpoints:
     assert hnp_netbox.secret is not None
     return Endpoints(
         netbox_url=hnp_netbox.url,
         netbox_token=hnp_netbox.secret,
         workdir=tmp_path,
-        settings={"login_user": LOGIN_USER, "login_password": hnp_login, "kube_server": kube_proxy.url},
+        settings={"login_user": hnp_login[0], "login_password": hnp_login[1], "kube_server": kube_proxy.url},
     )
 
 

@@ -15,6 +15,7 @@ LOGIN_USER = "hh-harness-hnp"
 
 
 def ensure_login_user(netbox_url: str, token: str, username: str = LOGIN_USER) -> str:
+    # Resetting the password ends that user's other sessions: concurrent runs each use a user of their own.
     """Create (or reset) a plain, non-superuser NetBox user through NetBox's REST API; return its
     new password. The password lives only in the caller's memory."""
     password = secrets.token_urlsafe(24)
@@ -30,6 +31,14 @@ def ensure_login_user(netbox_url: str, token: str, username: str = LOGIN_USER) -
                 f"NetBox refused the login user {username!r}: {response.status_code} {response.text[:200]}"
             )
     return password
+
+
+def delete_login_user(netbox_url: str, token: str, username: str) -> None:
+    """Remove the login user a run created (through NetBox's REST API)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with httpx.Client(base_url=netbox_url.rstrip("/"), headers=headers, timeout=30) as rest:
+        for row in rest.get("/api/users/users/", params={"username": username}).json()["results"]:
+            rest.delete(f"/api/users/users/{row['id']}/")
 
 
 def fabric_body(name: str, kube_server: str, namespace: str = "default", **extra: Any) -> dict[str, Any]:
