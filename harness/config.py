@@ -6,6 +6,7 @@
     tests = ["tests/e2e"]            # the project's own tests, run with the generated suites
     crds = "../shared/hedgehog-crds" # the Hedgehog CRDs (HARNESS_CRDS_DIR overrides)
     cassettes = "tests/cassettes"    # a `harness record` corpus, replayed into the implementation offline
+    netbox-plugins = ["plugins/my_plugin-1.0-py3-none-any.whl"]  # installed into the managed NetBox
 
     [tool.harness.gate]
     min-transition-coverage = 100
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILES = ("harness.toml", "pyproject.toml")
-KEYS = frozenset({"adapter", "specs", "tests", "crds", "cassettes", "gate"})
+KEYS = frozenset({"adapter", "specs", "tests", "crds", "cassettes", "gate", "netbox-plugins"})
 GATE_KEYS = frozenset(
     {"min-transition-coverage", "min-error-coverage", "min-operation-coverage", "min-invariant-coverage"}
 )
@@ -43,6 +44,7 @@ class ProjectConfig:
     crds: Path | None = None
     # a corpus recorded by `harness record` (<scenario>/<boundary>.yaml): replayed into the implementation
     cassettes: Path | None = None
+    netbox_plugins: tuple[Path, ...] = ()  # wheels or source archives for `harness up netbox`
     gate: dict[str, float] = field(default_factory=dict)
 
 
@@ -83,6 +85,9 @@ def load_config(root: Path) -> ProjectConfig:
     tests = table.get("tests", [])
     if not isinstance(tests, list) or not all(isinstance(s, str) for s in tests):
         raise ConfigError(f"{path}: [tool.harness] tests must be a list of paths")
+    plugins = table.get("netbox-plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(s, str) for s in plugins):
+        raise ConfigError(f"{path}: [tool.harness] netbox-plugins must be a list of wheel or source archive paths")
     crds = table.get("crds")
     if crds is not None and not isinstance(crds, str):
         raise ConfigError(f"{path}: [tool.harness] crds must be a directory path")
@@ -99,5 +104,6 @@ def load_config(root: Path) -> ProjectConfig:
         root=root, file=path, adapter=adapter, specs=tuple(base / s for s in specs),
         tests=tuple(base / t for t in tests), crds=(base / crds) if crds else None,
         cassettes=(base / cassettes).resolve() if cassettes else None,
+        netbox_plugins=tuple(base / p for p in plugins),
         gate={k: float(v) for k, v in gate.items()},
     )  # fmt: skip

@@ -3,7 +3,8 @@
 ``up`` prints exactly one JSON object ``{"url": ..., "token_file": ...}`` on stdout: the API token
 of a NetBox the harness manages is in that file (mode 0600), never printed; ``token_file`` is null
 for an existing NetBox (its token is the user's). Progress goes to stderr. Errors exit 2 with a
-message and no traceback.
+message and no traceback. NetBox plugins come from ``--plugin``
+(repeatable), else HARNESS_NETBOX_PLUGINS, else ``netbox-plugins`` in the project configuration.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.config import ConfigError, load_config
 from harness.targets.base import Target, TargetError
 from harness.targets.netbox import netbox_from_env
+from harness.targets.netbox.factory import plugins_from_env
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -24,14 +27,22 @@ EXIT_ERROR = 2
 def _netbox(args: argparse.Namespace) -> Target:
     url = getattr(args, "netbox_url", None)
     token = getattr(args, "netbox_token", None)
-    return netbox_from_env(url=url, token=token, home=args.home, port=args.port, version=args.version)
+    return netbox_from_env(
+        url=url, token=token, home=args.home, port=args.port, version=args.version, plugins=_plugins(args)
+    )
+
+
+def _plugins(args: argparse.Namespace) -> list[Path]:
+    if args.plugin:
+        return list(args.plugin)
+    return plugins_from_env() or list(load_config(Path.cwd()).netbox_plugins)
 
 
 def _up(args: argparse.Namespace) -> int:
     try:
         target = _netbox(args)
         endpoint = target.start()
-    except TargetError as exc:
+    except (TargetError, ConfigError) as exc:
         print(f"harness up netbox: {exc}", file=sys.stderr)
         return EXIT_ERROR
     token_file = None
@@ -48,7 +59,7 @@ def _up(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     try:
         _netbox(args).stop()
-    except TargetError as exc:
+    except (TargetError, ConfigError) as exc:
         print(f"harness down netbox: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
@@ -63,6 +74,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="where venvs, dumps and instances live (default $HARNESS_HOME or ~/.cache/hh-harness)",
+    )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="a NetBox plugin (wheel or source archive) to install and enable; repeatable "
+        "(default: HARNESS_NETBOX_PLUGINS, or netbox-plugins in the project configuration)",
     )
 
 

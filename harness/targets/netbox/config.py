@@ -30,6 +30,8 @@ class NetBoxConfig:
     db_password: str = field(repr=False)
     secret_key: str = field(repr=False)
     peppers: dict[int, str] = field(repr=False)
+    # the modules NetBox loads as plugins (PLUGINS), each installed in NetBox's virtualenv
+    plugins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < SECRET_MIN_LENGTH:
@@ -72,6 +74,7 @@ def render(config: NetBoxConfig) -> str:
         "ISOLATED_DEPLOYMENT = True",
         "DEBUG = False",
         "TIME_ZONE = 'UTC'",
+        f"PLUGINS = {list(config.plugins)!r}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -2,16 +2,29 @@
 
 NetBox pins its own dependencies (Django, psycopg[c], ...), so it never shares the harness's
 environment: one virtualenv per NetBox version under the harness home, reused once installed.
+With plugins, one virtualenv per NetBox version and plugin set (``venv-<version>-<set digest>``),
+so installing a plugin never changes the plain NetBox another suite may be using.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.targets.base import TargetError
+from harness.targets.netbox.plugins import (
+    PLUGIN_MODULES,
+    InstalledPlugin,
+    PluginSource,
+    installed_names,
+    parse_modules,
+    set_digest,
+)
 from harness.targets.netbox.processes import run_logged, tail
 
 ADMIN_USERNAME = "admin"
@@ -35,12 +48,18 @@ Token(user=user, description={TOKEN_DESCRIPTION!r}, version=2, write_enabled=Tru
 class NetBoxInstall:
     """One NetBox version's virtualenv and the environment its commands need."""
 
-    def __init__(self, netbox_home: Path, version: str, netbox_root: Path, log: Path) -> None:
+    def __init__(
+        self, netbox_home: Path, version: str, netbox_root: Path, log: Path, plugins: Sequence[PluginSource] = ()
+    ) -> None:
         self.version = version
-        self.venv = netbox_home / f"venv-{version}"
+        self.sources = tuple(plugins)
+        suffix = f"-{set_digest(self.sources)}" if self.sources else ""
+        self.venv = netbox_home / f"venv-{version}{suffix}"
         self.netbox_root = netbox_root
         self.log = log
         self._marker = self.venv / ".hh-installed"
+        # what the plugins turned out to be (distribution, version, module), written after installing
+        self._plugins_file = self.venv / ".hh-plugins.json"
 
     @property
     def bin(self) -> Path:
@@ -67,7 +86,58 @@ class NetBoxInstall:
                 f"{exc}\nNetBox builds psycopg[c] against libpq: if gcc, libpq-dev or python headers are "
                 f"missing, run scripts/system-deps.sh"
             ) from exc
+        for source in self.sources:
+            self._install_plugin(source)
+        self._plugins_file.write_text(
+            json.dumps([vars(plugin) for plugin in self._read_plugins()], indent=1), encoding="utf-8"
+        )
         self._marker.touch()
+
+    def _install_plugin(self, source: PluginSource) -> None:
+        # NetBox is named again so the resolver keeps its pinned version instead of what the plugin allows.
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "report.json"
+            run_logged(
+                [
+                    str(self.bin / "pip"),
+                    "install",
+                    "--disable-pip-version-check",
+                    "-q",
+                    "--report",
+                    str(report),
+                    f"netbox=={self.version}",
+                    str(source.path),
+                ],
+                self.log,
+                f"pip install {source.path.name}",
+            )
+            names = installed_names(report, source.path)
+        if len(names) != 1:
+            raise TargetError(f"NetBox plugin {source.path}: pip reported {names or 'nothing'} installed from it")
+        (self.venv / f".hh-plugin-{source.sha256[:12]}").write_text(names[0], encoding="utf-8")
+
+    def _read_plugins(self) -> list[InstalledPlugin]:
+        plugins = []
+        for source in self.sources:
+            name = (self.venv / f".hh-plugin-{source.sha256[:12]}").read_text(encoding="utf-8").strip()
+            done = subprocess.run(
+                [str(self.bin / "python"), "-c", PLUGIN_MODULES, name],
+                capture_output=True,
+                text=True,
+                env=self.env(),
+                check=False,
+            )
+            if done.returncode != 0:
+                raise TargetError(f"NetBox plugin {source.path}: inspecting {name} failed: {done.stderr.strip()}")
+            plugins.append(parse_modules(done.stdout, source))
+        return plugins
+
+    def plugins(self) -> list[InstalledPlugin]:
+        """The installed plugins, in the order given (empty for a plain NetBox)."""
+        if not self.sources:
+            return []
+        data = json.loads(self._plugins_file.read_text(encoding="utf-8"))
+        return [InstalledPlugin(**item) for item in data]
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment for NetBox commands and gunicorn: instance root and settings module."""

@@ -3,7 +3,9 @@
 Layout under the harness home (default ``~/.cache/hh-harness``)::
 
     netbox/venv-<version>/            NetBox's own virtualenv, one per version
-    netbox/dumps/netbox-<version>.dump  pg_dump of a freshly migrated database (kept by ``down``)
+    netbox/venv-<version>-<digest>/   the same with plugins, one per version and plugin set
+    netbox/dumps/netbox-<key>.dump    pg_dump of a freshly migrated database (kept by ``down``); the key
+                                      is the version, plus each plugin's module, version and digest
     netbox/instance-<port>/           state.json (0600: ports, secrets), root/ (NETBOX_ROOT), run/, logs/
 
 The PostgreSQL data directory lives under /var/lib/hh-harness/ (see postgres.py for why).
@@ -18,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ import httpx
 from harness.targets.base import Endpoint, TargetError, ensure_port_free, free_port, wait_for
 from harness.targets.netbox.config import NetBoxConfig, new_secret, write_configuration
 from harness.targets.netbox.install import NetBoxInstall
+from harness.targets.netbox.plugins import PluginSource, dump_key
 from harness.targets.netbox.postgres import CLUSTER_BASE, PostgresCluster
 from harness.targets.netbox.processes import running_pid, tail, terminate
 from harness.targets.netbox.redis import RedisServer
@@ -58,6 +62,7 @@ class ManagedNetBox:
         port: int = DEFAULT_PORT,
         version: str = DEFAULT_VERSION,
         start_timeout_s: float = 120.0,
+        plugins: Sequence[Path] = (),
     ) -> None:
         self.port = port
         self.version = version
@@ -65,17 +70,27 @@ class ManagedNetBox:
         self._start_timeout_s = start_timeout_s
         netbox_home = (home or default_home()).expanduser().resolve() / "netbox"
         self.instance_dir = netbox_home / f"instance-{port}"
-        self.dump_path = netbox_home / "dumps" / f"netbox-{version}.dump"
+        self._dumps = netbox_home / "dumps"
         self._state_path = self.instance_dir / "state.json"
         self._run = self.instance_dir / "run"
         self.log = self.instance_dir / "logs" / "harness.log"
         self.gunicorn_pidfile = self._run / "gunicorn.pid"
-        self.install = NetBoxInstall(netbox_home, version, self.instance_dir / "root", self.log)
+        sources = [PluginSource.from_path(Path(path)) for path in plugins]
+        self.install = NetBoxInstall(netbox_home, version, self.instance_dir / "root", self.log, sources)
         self._proc: subprocess.Popen[bytes] | None = None
         self._state: dict[str, Any] = {}
         # One cluster per instance directory; the digest keeps the path short and free of odd characters.
         digest = hashlib.sha256(str(self.instance_dir).encode()).hexdigest()[:12]
         self.pg_data = CLUSTER_BASE / f"netbox-{digest}" / "pgdata"
+
+    @property
+    def db_key(self) -> str:
+        """What the database was migrated for: the NetBox version and the installed plugins."""
+        return dump_key(self.version, self.install.plugins())
+
+    @property
+    def dump_path(self) -> Path:
+        return self._dumps / f"netbox-{self.db_key}.dump"
 
     # -- state -------------------------------------------------------------------------------
 
@@ -126,10 +141,12 @@ class ManagedNetBox:
         """Install, configure and start whatever is not running yet; wait until the API answers."""
         self._state = self._load_state()
         if running_pid(self.gunicorn_pidfile) is not None:
-            if self._state.get("db_version") != self.version:
+            # Before install.ensure(), a never-installed plugin set cannot be the one running.
+            wanted = self.db_key if self.install.installed() else f"{self.version} with plugins not yet installed"
+            if self._state.get("db_version") != wanted:
                 raise TargetError(
                     f"NetBox {self._state.get('db_version')} already runs on port {self.port}; "
-                    f"run `harness down netbox --port {self.port}` before starting {self.version}"
+                    f"run `harness down netbox --port {self.port}` before starting {wanted}"
                 )
             if self.healthy():
                 _progress(f"already running at {self.url}")
@@ -153,7 +170,10 @@ class ManagedNetBox:
 
     def endpoint(self) -> Endpoint:
         """The URL and API token (the token is kept out of repr)."""
-        return Endpoint(url=self.url, secret=self.token, extra={"version": self.version})
+        extra = {"version": self.version}
+        if self.install.sources:
+            extra["plugins"] = " ".join(f"{p.module}=={p.version}" for p in self.install.plugins())
+        return Endpoint(url=self.url, secret=self.token, extra=extra)
 
     def stop(self) -> None:
         """Stop gunicorn, Redis and PostgreSQL by their PID files; keep data, dumps and the venv."""
@@ -215,12 +235,14 @@ class ManagedNetBox:
             db_password=self._state["db_password"],
             secret_key=self._state["secret_key"],
             peppers={1: self._state["pepper"]},
+            plugins=tuple(plugin.module for plugin in self.install.plugins()),
         )
 
     def _ensure_database(self, postgres: PostgresCluster) -> None:
-        """Make sure ``netbox`` and its template exist for this version; migrate only without a dump."""
+        """Make sure ``netbox`` and its template exist for this version and plugin set; migrate only
+        without a dump."""
         databases = set(postgres.query("SELECT datname FROM pg_database").split())
-        if self._state.get("db_version") == self.version and DB_TEMPLATE in databases:
+        if self._state.get("db_version") == self.db_key and DB_TEMPLATE in databases:
             if DB_NAME not in databases:
                 postgres.sql(f"CREATE DATABASE {DB_NAME} TEMPLATE {DB_TEMPLATE} OWNER {DB_USER};")
             return
@@ -241,7 +263,7 @@ class ManagedNetBox:
             _progress(f"cached the migrated database in {self.dump_path}")
         self.install.create_admin_token(self._state["token_key"], self._state["token_secret"])
         postgres.sql(f"CREATE DATABASE {DB_TEMPLATE} TEMPLATE {DB_NAME} OWNER {DB_USER};")
-        self._state["db_version"] = self.version
+        self._state["db_version"] = self.db_key
         self._save_state(self._state)
 
     def _start_gunicorn(self) -> None:
