@@ -69,6 +69,10 @@ DETERMINISTIC = ("contracts/mappings", "-k", "deterministic", *SEED)
 ROUND_TRIP = ("contracts/mappings", "-k", "round-trip", *SEED)
 WEBHOOK = ("specs/errors/webhook.yaml",)
 LIFECYCLE = ("state_machines/resource_lifecycle.yaml",)
+# live (the managed NetBox): fault recipes and crash convergence; several defects share one selection
+GIT_CONFLICT = ("specs/errors/github.yaml", "-m", "live", "-k", "HH-GIT-006")  # a retryable refusal
+CRASH_AFTER_APPLY = ("specs/patterns/gitops_sync.yaml::crash-after:apply", "-m", "live")
+SPEC_DRIFT = ("specs/errors/internal.yaml", "-m", "live", "-k", "HH-SYNC-002")
 
 
 DEFECTS = [
@@ -139,7 +143,7 @@ DEFECTS = [
         "            return  # swallowed: the sync goes on as if the branch had moved\n"
         "\n"
         "    def _update_ref_unchecked(self, branch: str, sha: str, *, force: bool = False) -> None:\n",
-        suite=("specs/errors/github.yaml", "-m", "live", "-k", "HH-GIT-006"),
+        suite=GIT_CONFLICT,
         caught_by="specs/errors/github.yaml::HH-GIT-006",
         live=True,
     ),
@@ -248,17 +252,6 @@ DEFECTS = [
         caught_by="contracts/mappings/vpc.yaml::rejects:gateway_outside_subnet",
     ),
     # -- import
-    Defect(
-        name="importer-refuses-native-vlan",
-        area="import",
-        what="The importer's list of mapped VPCAttachment fields lacks nativeVLAN, so it refuses a faithful render "
-        "of an attachment on a native VLAN (HH-VAL-011).",
-        file="importer.py",
-        old='"VPCAttachment": frozenset({"connection", "subnet", "nativeVLAN"}),',
-        new='"VPCAttachment": frozenset({"connection", "subnet"}),',
-        suite=ROUND_TRIP,
-        caught_by="contracts/mappings::round-trip",
-    ),
     Defect(
         name="importer-reads-yml-only",
         area="import",
@@ -379,5 +372,55 @@ DEFECTS = [
         new='"ON CONFLICT (machine, entity) DO NOTHING",\n',
         suite=LIFECYCLE,
         caught_by="state_machines/resource_lifecycle.yaml::machine",
+    ),
+    # -- live: retry, crash resumption, Git idempotence, drift
+    Defect(
+        name="retry-once-too-often",
+        area="retry",
+        what="The retry loop stops after attempt max_attempts + 1: a refused call is tried once more than the "
+        "catalog's max_attempts.",
+        file="retry.py",
+        old="    if policy is None or attempt >= policy.max_attempts:\n",
+        new="    if policy is None or attempt > policy.max_attempts:\n",
+        suite=GIT_CONFLICT,
+        caught_by="specs/errors/github.yaml::HH-GIT-006",
+        live=True,
+    ),
+    Defect(
+        name="resume-without-alert",
+        area="sync",
+        what="A sync resumed after a crash takes resume_after_crash but raises no HH-SYNC-001 alert: the crash goes "
+        "unnoticed.",
+        file="sync.py",
+        old='self.store.raise_alert(fabric, "HH-SYNC-001", "warning", condition_error("sync_interrupted").message)\n'
+        "            self._fire(",
+        new="self._fire(",
+        suite=CRASH_AFTER_APPLY,
+        caught_by="specs/patterns/gitops_sync.yaml::crash-after:apply",
+        live=True,
+    ),
+    Defect(
+        name="blob-sha-without-header",
+        area="git",
+        what="The blob sha used to diff the render against the branch is SHA-1 of the bare content (no 'blob <len>' "
+        "header): every file looks changed, so every sync (and every resumed one) commits the render again.",
+        file="gitops.py",
+        old='    return hashlib.sha1(b"blob %d\\0" % len(content) + content, usedforsecurity=False).hexdigest()\n',
+        new="    return hashlib.sha1(content, usedforsecurity=False).hexdigest()\n",
+        suite=CRASH_AFTER_APPLY,
+        caught_by="specs/patterns/gitops_sync.yaml::crash-after:apply",
+        live=True,
+    ),
+    Defect(
+        name="drift-ignores-spec",
+        area="drift",
+        what="Drift compares a cluster object with its file by presence only: a spec edited in the cluster is never "
+        "reported (HH-SYNC-002).",
+        file="drift.py",
+        old='        equal = want is not None and have is not None and want.get("spec") == have.get("spec")\n',
+        new="        equal = want is not None and have is not None\n",
+        suite=SPEC_DRIFT,
+        caught_by="specs/errors/internal.yaml::HH-SYNC-002",
+        live=True,
     ),
 ]
