@@ -1,5 +1,6 @@
-"""Seeded defects: each HNP defect class applied to a copy of the reference makes the generated
-suites fail, and the same suites pass on an unpatched copy."""
+"""Seeded defects: each defect (an HNP defect class or a behaviour bug) applied to a copy of the
+reference makes its generated suite fail in the item named for it, and the same suites pass on an
+unpatched copy."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def test_generated_suite_passes_on_the_unpatched_reference(suite: tuple[str, ...
 def test_generated_suite_catches_the_seeded_defect(defect: Defect, tmp_path: Path) -> None:
     result = run_suite(materialise(defect, tmp_path), defect.suite)
     assert result.returncode == 1, (
-        f"the suite did not fail on the seeded defect {defect.name!r} ({defect.hnp_fact})\n" + result.stdout[-3000:]
+        f"the suite did not fail on the seeded defect {defect.name!r} ({defect.what})\n" + result.stdout[-3000:]
     )
-    assert "failed" in result.stdout
+    assert f"FAILED {defect.caught_by}" in result.stdout, (
+        f"{defect.name}: the suite failed, but not in {defect.caught_by}\n" + result.stdout[-3000:]
+    )
