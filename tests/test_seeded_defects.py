@@ -8,11 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.seeded_defects import DEFECTS, Defect, materialise, run_suite
+from tests.seeded_defects import DEFECTS, IN_CI, Defect, materialise, run_suite
 
 LIVE = [pytest.mark.live]  # suites that need the managed NetBox run in the live tier
+BEHAVIOUR = [pytest.mark.defects]  # `tox -e defects` (not in make test's budget)
+
+
+def _marks(live: bool, in_ci: bool) -> list[pytest.MarkDecorator]:
+    return (LIVE if live else []) + ([] if in_ci else BEHAVIOUR)
+
+
 SUITES = [
-    pytest.param(suite, id=" ".join(suite), marks=LIVE if live else [])
+    pytest.param(
+        suite, id=" ".join(suite), marks=_marks(live, any(d.suite == suite for d in DEFECTS if d.name in IN_CI))
+    )
     for suite, live in sorted({(d.suite, d.live) for d in DEFECTS})
 ]
 
@@ -25,7 +34,7 @@ def test_generated_suite_passes_on_the_unpatched_reference(suite: tuple[str, ...
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("defect", [pytest.param(d, id=d.name, marks=LIVE if d.live else []) for d in DEFECTS])
+@pytest.mark.parametrize("defect", [pytest.param(d, id=d.name, marks=_marks(d.live, d.name in IN_CI)) for d in DEFECTS])
 def test_generated_suite_catches_the_seeded_defect(defect: Defect, tmp_path: Path) -> None:
     result = run_suite(materialise(defect, tmp_path), defect.suite)
     assert result.returncode == 1, (
