@@ -320,14 +320,11 @@ def harness_netbox_target() -> Iterator[Any]:
     """The NetBox target of the session: the managed real NetBox (warm from its dump cache after the
     first start), or an existing one given by HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN. One this
     session started is stopped at its end; one that was already running is left running."""
+    from harness.targets.base import running_for_session  # noqa: PLC0415
     from harness.targets.netbox import netbox_from_env  # noqa: PLC0415
 
-    target = netbox_from_env()
-    already_running = target.healthy()
-    target.start()
-    yield target
-    if not already_running:
-        target.stop()
+    with running_for_session(netbox_from_env()) as target:
+        yield target
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -71,3 +72,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextmanager
+def running_for_session[T: Target](target: T) -> Iterator[T]:
+    """``target`` started; stopped at the end only if it was not already running (a NetBox someone
+    started before the session is left as it was)."""
+    already_running = target.healthy()
+    target.start()
+    try:
+        yield target
+    finally:
+        if not already_running:
+            target.stop()

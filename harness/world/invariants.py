@@ -333,19 +333,17 @@ def _in_desired(s: Systems, entity: str) -> Result:
     return key in s.desired, f"{key} on the branch: {key in s.desired}"
 
 
-def _not_in_desired(s: Systems, entity: str) -> Result:
-    ok, detail = _in_desired(s, entity)
-    return (not ok), detail
+def _negated(check: Callable[[Systems, str], Result]) -> Callable[[Systems, str], Result]:
+    def negated(s: Systems, entity: str) -> Result:
+        holds, detail = check(s, entity)
+        return (None if holds is None else not holds), detail
+
+    return negated
 
 
 def _in_cluster(s: Systems, entity: str) -> Result:
     key = _key(entity, s)
     return key in s.cluster, f"{key} in the cluster: {key in s.cluster}"
-
-
-def _absent_from_cluster(s: Systems, entity: str) -> Result:
-    ok, detail = _in_cluster(s, entity)
-    return (not ok), detail
 
 
 def _only_in_desired(s: Systems, entity: str) -> Result:
@@ -363,11 +361,6 @@ def _spec_matches(s: Systems, entity: str) -> Result:
     key = _key(entity, s)
     ok = _spec_equal(s.desired.get(key), s.cluster.get(key))
     return ok, f"{key}: cluster spec equals the committed spec: {ok}"
-
-
-def _spec_differs(s: Systems, entity: str) -> Result:
-    ok, detail = _spec_matches(s, entity)
-    return (not ok), detail
 
 
 def _ready(s: Systems, entity: str) -> Result:
@@ -425,19 +418,19 @@ CHECKS: dict[str, dict[str, Callable[[Systems, str], Result]]] = {
         "in_desired": _in_desired,
         "in_cluster": _in_cluster,
         "spec_matches_desired": _spec_matches,
-        "spec_differs_from_desired": _spec_differs,
+        "spec_differs_from_desired": _negated(_spec_matches),
         "only_in_cluster": _only_in_cluster,
-        "not_in_desired": _not_in_desired,
+        "not_in_desired": _negated(_in_desired),
     },
     "resource_lifecycle": {
         "render_passes_contract": _no_render_oracle,
-        "absent_from_git_branch": _not_in_desired,
+        "absent_from_git_branch": _negated(_in_desired),
         "git_file_matches_render": _no_render_oracle,
         "cluster_spec_matches_commit": _spec_matches,
         "ready_condition_true": _ready,
-        "cluster_spec_differs_from_commit": _spec_differs,
+        "cluster_spec_differs_from_commit": _negated(_spec_matches),
         "netbox_source_absent": lambda s, e: (None, "needs the NetBox object a resource was rendered from"),
-        "absent_from_cluster": _absent_from_cluster,
+        "absent_from_cluster": _negated(_in_cluster),
     },
 }
 

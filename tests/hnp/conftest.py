@@ -22,7 +22,7 @@ from hh_hnp_harness.findings import Observed
 
 from harness.adapter import Adapter, Endpoints, available_adapters, load_adapter
 from harness.proxy.server import ContractProxy
-from harness.targets.base import Endpoint
+from harness.targets.base import Endpoint, running_for_session
 from harness.targets.kube.local import LocalKube
 from harness.targets.netbox.managed import ManagedNetBox
 
@@ -50,12 +50,9 @@ def hnp_plugin() -> Path:
 @pytest.fixture(scope="session")
 def hnp_netbox_target(hnp_plugin: Path) -> Iterator[ManagedNetBox]:
     """NetBox with HNP installed and enabled; stopped at the end only if this session started it."""
-    target = ManagedNetBox(port=int(os.environ.get("HARNESS_HNP_NETBOX_PORT", DEFAULT_PORT)), plugins=[hnp_plugin])
-    already_running = target.healthy()
-    target.start()
-    yield target
-    if not already_running:
-        target.stop()
+    port = int(os.environ.get("HARNESS_HNP_NETBOX_PORT", DEFAULT_PORT))
+    with running_for_session(ManagedNetBox(port=port, plugins=[hnp_plugin])) as target:
+        yield target
 
 
 @pytest.fixture(scope="session")
