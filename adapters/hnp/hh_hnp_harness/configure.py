@@ -18,7 +18,8 @@ def ensure_login_user(netbox_url: str, token: str, username: str = LOGIN_USER) -
     # Resetting the password ends that user's other sessions: concurrent runs each use a user of their own.
     """Create (or reset) a plain, non-superuser NetBox user through NetBox's REST API; return its
     new password. The password lives only in the caller's memory."""
-    password = secrets.token_urlsafe(24)
+    # NetBox's validators want a numeral, an upper- and a lower-case letter: token_urlsafe may draw none
+    password = f"{secrets.token_urlsafe(24)}Aa{secrets.randbelow(10)}"
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     with httpx.Client(base_url=netbox_url.rstrip("/"), headers=headers, timeout=30) as rest:
         found = rest.get("/api/users/users/", params={"username": username}).json()["results"]
