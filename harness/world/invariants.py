@@ -99,11 +99,18 @@ class Systems:
         with self.world.gh() as gh:
             return list(gh.get(f"/repos/{owner}/{REPO}/pulls", params={"state": "all", "per_page": 100}).json())
 
+    @cached_property
+    def _pulls_by_number(self) -> dict[str, dict[str, Any] | None]:
+        return {}
+
     def pull(self, number: str) -> dict[str, Any] | None:
-        owner = self.world.github.extra["owner"]
-        with self.world.gh() as gh:
-            answer = gh.get(f"/repos/{owner}/{REPO}/pulls/{number}")
-        return dict(answer.json()) if answer.status_code == 200 else None
+        """One pull request, read once per evaluation (a state declares several invariants of it)."""
+        if number not in self._pulls_by_number:
+            owner = self.world.github.extra["owner"]
+            with self.world.gh() as gh:
+                answer = gh.get(f"/repos/{owner}/{REPO}/pulls/{number}")
+            self._pulls_by_number[number] = dict(answer.json()) if answer.status_code == 200 else None
+        return self._pulls_by_number[number]
 
     def statuses(self, sha: str) -> dict[str, str]:
         owner = self.world.github.extra["owner"]
