@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("harness.commands.validate", "validate specs against their meta-schemas and each other"),
     "serve": ("harness.commands.serve", "run a local stand-in (Kubernetes API, GitHub twin) until interrupted"),
     "kube": ("harness.commands.kube", "Kubernetes manifests and CRDs"),
-    "up": ("harness.commands.updown", "install and start a managed target; print {url, token} as JSON"),
+    "up": ("harness.commands.updown", "install and start a managed target; print {url, token_file} as JSON"),
     "down": ("harness.commands.updown", "stop what `harness up` started (by PID files); keep caches"),
     "gate": ("harness.commands.gate", "fail when a report's coverage is below thresholds or anything failed"),
     "run": ("harness.commands.run", "the main job: validate specs, run every generated suite, write the report"),
