@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hh_reference.api import BackgroundServer, JournalSyncTrigger, create_app
 from hh_reference.config import Config, ConfigError, load_config
 from hh_reference.errors import IntegrationError
 from hh_reference.gitops import GitOps, RepoRef, git_blob_sha
@@ -141,6 +140,9 @@ def _import(services: Services, args: argparse.Namespace) -> tuple[ImportReport,
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     services = build(config)
     stop = threading.Event()
+    # the web stack (starlette, uvicorn) only for the service: every sync process paid its import
+    from hh_reference.api import BackgroundServer, JournalSyncTrigger, create_app  # noqa: PLC0415
+
     app = create_app(config, services.store, JournalSyncTrigger(services.store))
     server = BackgroundServer(app, config.listen_host, config.listen_port)
     server.start()

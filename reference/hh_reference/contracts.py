@@ -14,13 +14,15 @@ from typing import Any
 import jsonschema
 import yaml
 
+from hh_reference.specs import YAML_LOADER
+
 
 @cache
 def validators(spec_root: Path) -> dict[str, jsonschema.protocols.Validator]:
     """kind -> a validator for the Kubernetes contract schema of that kind (compiled once per root)."""
     out: dict[str, jsonschema.protocols.Validator] = {}
     for path in sorted((spec_root / "contracts" / "kubernetes").glob("*.yaml")):
-        for resource in yaml.safe_load(path.read_text(encoding="utf-8")).get("resources", []):
+        for resource in yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER).get("resources", []):
             validator = jsonschema.Draft202012Validator(resource["schema"])
             out[resource["kind"]] = validator
     return out

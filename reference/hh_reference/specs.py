@@ -164,9 +164,14 @@ def default_spec_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+# libyaml's parser when PyYAML has it (its wheels do): the spec files are parsed by every process
+# the integration starts (each sync, drift and import run), and the pure-Python parser cost seconds
+YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise SpecError(f"{path}: cannot read YAML: {exc}") from exc
     if not isinstance(data, dict):
