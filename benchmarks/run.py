@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 
 from benchmarks.sidebyside import Ratio
 
-BENCHMARKS = ("proxy", "validate", "serve", "render", "broken")
+BENCHMARKS = ("proxy", "validate", "serve", "render", "broken", "specs")
 
 
 def _suite(quick: bool, requests: int | None) -> dict[str, Callable[[], list[Ratio]]]:
-    from benchmarks import bench_cli, bench_proxy, bench_render  # noqa: PLC0415  (each pulls in its subject)
+    from benchmarks import bench_cli, bench_proxy, bench_reference, bench_render  # noqa: PLC0415  (each pulls in its subject)
 
     reps = 3 if quick else 7
     return {
@@ -25,6 +25,7 @@ def _suite(quick: bool, requests: int | None) -> dict[str, Callable[[], list[Rat
         "serve": lambda: [bench_cli.serve_github(reps)],
         "render": lambda: bench_render.run((100, 1000), 3 if quick else 5),
         "broken": lambda: bench_cli.broken(1 if quick else 3),
+        "specs": lambda: [bench_reference.spec_parse(reps)],
     }
 
 
