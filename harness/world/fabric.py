@@ -45,34 +45,58 @@ class BuiltFabric:
 
 
 class _Builder:
+    """Creates what needs an id at once; devices, interfaces, addresses and cables are planned and
+    then created with NetBox's bulk create, one POST per table, in the order one POST per object
+    would have used (so every object gets the same id: recorded traffic does not change)."""
+
     def __init__(self, netbox: NetBox, slug: str) -> None:
         self.nb = netbox
         self.slug = slug
         self.devices: dict[str, int] = {}
         self.ports: dict[tuple[str, str], int] = {}
         self.subnets: dict[str, int] = {}  # "<vpc>/<subnet>" -> prefix id
+        self.ips: list[tuple[str, str, str]] = []  # (device, port, address), in creation order
+        self.cables: list[tuple[tuple[str, str], tuple[str, str], dict[str, Any]]] = []
 
     def create(self, endpoint: str, /, **body: Any) -> int:
         return int(self.nb.create(endpoint, body)["id"])
 
-    def port(self, device: str, name: str) -> int:
-        """The interface ``device``/``name``, created on first use."""
-        if (device, name) not in self.ports:
-            kind = "25gbase-x-sfp28" if device.startswith("server") else "100gbase-x-qsfp28"
-            self.ports[device, name] = self.create("dcim.interfaces", device=self.devices[device], name=name, type=kind)
-        return self.ports[device, name]
+    def create_many(self, endpoint: str, bodies: list[dict[str, Any]]) -> list[int]:
+        bulk = getattr(self.nb, "create_many", None)  # a client without bulk create: one POST each
+        created = bulk(endpoint, bodies) if bulk else [self.nb.create(endpoint, b) for b in bodies]
+        if len(created) != len(bodies):
+            raise ValueError(f"NetBox created {len(created)} {endpoint} of {len(bodies)} asked for")
+        return [int(c["id"]) for c in created]
 
     def cable(self, a: tuple[str, str], b: tuple[str, str], **custom_fields: Any) -> None:
-        ends = [[{"object_type": "dcim.interface", "object_id": self.port(*end)}] for end in (a, b)]
-        self.create("dcim.cables", a_terminations=ends[0], b_terminations=ends[1], custom_fields=custom_fields)
+        self.cables.append((a, b, custom_fields))
 
-    def ip(self, device: str, port: str, address: str) -> int:
-        return self.create(
-            "ipam.ip_addresses",
-            address=address,
-            assigned_object_type="dcim.interface",
-            assigned_object_id=self.port(device, port),
-        )
+    def ip(self, device: str, port: str, address: str) -> None:
+        self.ips.append((device, port, address))
+
+    def finish(self) -> dict[str, int]:
+        """Create the planned interfaces (in order of first use: addresses, then cable ends),
+        addresses and cables; return device name -> id of its M1 address."""
+        order: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for end in [(d, p) for d, p, _ in self.ips if p == "M1"] + [
+            end for a, b, _ in self.cables for end in (a, b)
+        ] + [(d, p) for d, p, _ in self.ips if p != "M1"]:  # fmt: skip
+            if end not in seen:
+                seen.add(end)
+                order.append(end)
+        kinds = ["25gbase-x-sfp28" if device.startswith("server") else "100gbase-x-qsfp28" for device, _ in order]
+        ids = self.create_many("dcim.interfaces", [{"device": self.devices[d], "name": n, "type": kind}
+                                                   for (d, n), kind in zip(order, kinds, strict=True)])  # fmt: skip
+        self.ports = dict(zip(order, ids, strict=True))
+        addresses = self.create_many("ipam.ip_addresses", [
+            {"address": address, "assigned_object_type": "dcim.interface", "assigned_object_id": self.ports[d, p]}
+            for d, p, address in self.ips])  # fmt: skip
+        self.create_many("dcim.cables", [
+            {"a_terminations": [{"object_type": "dcim.interface", "object_id": self.ports[a]}],
+             "b_terminations": [{"object_type": "dcim.interface", "object_id": self.ports[b]}],
+             "custom_fields": cf} for a, b, cf in self.cables])  # fmt: skip
+        return {d: ip for (d, p, _), ip in zip(self.ips, addresses, strict=True) if p == "M1"}
 
 
 def build_fabric(netbox: NetBox, slug: str = SITE) -> BuiltFabric:
@@ -144,6 +168,7 @@ def build_fabric(netbox: NetBox, slug: str = SITE) -> BuiltFabric:
     }
     built.switch_groups = sorted(chassis)
     leaves = {"leaf-01": "mclag-1", "leaf-02": "mclag-1", "leaf-03": "eslag-1", "leaf-04": "eslag-1"}
+    devices: list[dict[str, Any]] = []
     for index, name in enumerate(["spine-01", "spine-02", *leaves], start=1):
         is_spine = name.startswith("spine")
         cf = {
@@ -163,26 +188,15 @@ def build_fabric(netbox: NetBox, slug: str = SITE) -> BuiltFabric:
         }
         if name in leaves:
             body |= {"virtual_chassis": chassis[leaves[name]], "vc_position": int(name[-1])}
-        b.devices[name] = b.create("dcim.devices", **body)
-        address = b.create(
-            "ipam.ip_addresses",
-            address=f"172.30.1.{index}/24",
-            assigned_object_type="dcim.interface",
-            assigned_object_id=b.port(name, "M1"),
-        )
-        netbox.update("dcim.devices", b.devices[name], {"primary_ip4": address})
+        devices.append(body)
+        b.ip(name, "M1", f"172.30.1.{index}/24")
         built.switches.append(name)
     for index in range(1, 9):
         name = f"server-{index:02d}"
-        b.devices[name] = b.create(
-            "dcim.devices",
-            name=name,
-            device_type=server_type,
-            role=roles["hedgehog-server"],
-            site=site,
-            description=f"Test server {index}",
-        )
+        devices.append({"name": name, "device_type": server_type, "role": roles["hedgehog-server"], "site": site,
+                        "description": f"Test server {index}"})  # fmt: skip
         built.servers.append(name)
+    b.devices = dict(zip((d["name"] for d in devices), b.create_many("dcim.devices", devices), strict=True))
 
     def server_conn(
         server: str,
@@ -241,4 +255,12 @@ def build_fabric(netbox: NetBox, slug: str = SITE) -> BuiltFabric:
             b.ip(leaf, f"E1/{49 + s}", f"172.30.128.{net + 1}/31")
             b.cable((spine, f"E1/{n}"), (leaf, f"E1/{49 + s}"), hh_connection=name, hh_connection_kind="fabric")
             built.connections[name] = "fabric"
+    management = b.finish()
+    primary = [{"id": b.devices[name], "primary_ip4": address} for name, address in management.items()]
+    bulk_update = getattr(netbox, "update_many", None)
+    if bulk_update is not None:
+        bulk_update("dcim.devices", primary)
+    else:
+        for body in primary:
+            netbox.update("dcim.devices", body["id"], {"primary_ip4": body["primary_ip4"]})
     return built

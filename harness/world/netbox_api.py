@@ -55,6 +55,21 @@ class NetBoxApi:
         created: dict[str, Any] = self._call("POST", path_of(model), json=dict(body))
         return created
 
+    def create_many(self, model: str, bodies: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """NetBox's bulk create (a list in one POST): the objects are created in order, in one
+        transaction, so their ids are what one POST per object would have given them."""
+        if not bodies:
+            return []
+        created: list[dict[str, Any]] = self._call("POST", path_of(model), json=[dict(b) for b in bodies])
+        return created
+
+    def update_many(self, model: str, bodies: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """NetBox's bulk update: a list of partial objects, each with its ``id``, in one PATCH."""
+        if not bodies:
+            return []
+        patched: list[dict[str, Any]] = self._call("PATCH", path_of(model), json=[dict(b) for b in bodies])
+        return patched
+
     def update(self, model: str, object_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         patched: dict[str, Any] = self._call("PATCH", f"{path_of(model)}{object_id}/", json=dict(body))
         return patched
