@@ -102,20 +102,37 @@ def crds_without(source: Path, tmp: Path, resource: str, unserve: bool) -> Path:
     return out
 
 
+_SNAPSHOT_FIELDS = "id,name,prefix,vid,custom_fields"
 _STATUS_FIELDS = ("hh_last_sync_commit", "hh_pull_request", "hh_git_connection_status", "hh_cluster_connection_status")
 
 
-def snapshot(world: World) -> dict[str, Any]:
-    """What ``preserves`` protects, read from the systems: NetBox intent (without the status fields
-    the integration writes back), the branch history, the cluster objects."""
-    intent = {}
-    for endpoint in ("dcim.devices", "dcim.cables", "ipam.prefixes", "ipam.vlans", "ipam.vrfs"):
-        rows = world.netbox_api.list_all(endpoint)
-        intent[endpoint] = sorted(repr(sorted(({k: r.get(k) for k in ("id", "name", "prefix", "vid")} | {
-            "cf": {k: v for k, v in sorted((r.get("custom_fields") or {}).items())
-                   if not k.startswith("hh_sync") and k not in _STATUS_FIELDS}}).items())) for r in rows)  # fmt: skip
-    return {"netbox_intent": intent, "git_history": [c["sha"] for c in world.commits()],
-            "cluster_objects": set(world.cluster_objects())}  # fmt: skip
+def _intent_of(row: Mapping[str, Any]) -> str:
+    """A NetBox row's compared fields and custom fields, without those the integration writes back."""
+    fields = {k: row.get(k) for k in ("id", "name", "prefix", "vid")}
+    cf = {k: v for k, v in sorted((row.get("custom_fields") or {}).items())
+          if not k.startswith("hh_sync") and k not in _STATUS_FIELDS}  # fmt: skip
+    return repr(sorted((fields | {"cf": cf}).items()))
+
+
+SNAPSHOT_KINDS = ("netbox_intent", "git_history", "cluster_objects")
+
+
+def snapshot(world: World, preserves: tuple[str, ...] = SNAPSHOT_KINDS) -> dict[str, Any]:
+    """What ``preserves`` protects, read from the systems (only the kinds asked for): NetBox intent
+    (without the status fields the integration writes back), the branch history, the cluster objects."""
+    out: dict[str, Any] = {}
+    if "netbox_intent" in preserves:
+        intent = {}
+        for endpoint in ("dcim.devices", "dcim.cables", "ipam.prefixes", "ipam.vlans", "ipam.vrfs"):
+            # only the compared fields (NetBox's ``fields``): serialising whole rows cost seconds per snapshot
+            rows = world.netbox_api.list_all(endpoint, fields=_SNAPSHOT_FIELDS)
+            intent[endpoint] = sorted(_intent_of(r) for r in rows)
+        out["netbox_intent"] = intent
+    if "git_history" in preserves:
+        out["git_history"] = [c["sha"] for c in world.commits()]
+    if "cluster_objects" in preserves:
+        out["cluster_objects"] = set(world.cluster_objects())
+    return out
 
 
 def preserve_problems(
@@ -203,15 +220,17 @@ class Executor:
 
     # -- recipes --------------------------------------------------------------------------------
     def run(self, case: F.FaultCase) -> tuple[list[str], list[tuple[str, str, str]]]:
-        before = snapshot(self.world)
         try:
             if case.kind in PROXY_KINDS:
-                return self.proxy_case(case)
+                return self.proxy_case(case)  # snapshots around each armed run
             if case.kind == "webhook":
                 return self.webhook_case(case)
+            if case.kind == "bad_input":
+                return self.other_case(case)  # the fixture itself changes what is preserved
+            preserves = case.entry.preserves
+            before = snapshot(self.world, preserves)
             problems, edges = self.other_case(case)
-            if case.kind != "bad_input":
-                problems += preserve_problems(case.code, case.entry.preserves, before, snapshot(self.world))
+            problems += preserve_problems(case.code, preserves, before, snapshot(self.world, preserves))
             return problems, edges
         finally:
             for proxy in self.world.proxies.values():
@@ -224,14 +243,15 @@ class Executor:
         operation = recipe["operation"]
         if operation in PRECONDITIONS:
             PRECONDITIONS[operation](self.ctx)
-        before = snapshot(self.world)  # after the precondition: what the faulted run itself must not lose
+        preserves = case.entry.preserves
+        before = snapshot(self.world, preserves)  # after the precondition: what the faulted run must not lose
         proxy.clear()
         injection = proxy.inject(recipe, code=case.code)
         result = act(self.world, COMMANDS[operation](self.ctx) if operation in COMMANDS else SYNC)
         proxy.clear_faults()
         proxy.wait_idle(proxy.max_hold_s + 20)  # a held attempt, or a watch winding down upstream
         problems = [f"{case.code}: the concurrent commit failed: {f}" for f in injection.failures]
-        problems += preserve_problems(case.code, case.entry.preserves, before, snapshot(self.world))
+        problems += preserve_problems(case.code, preserves, before, snapshot(self.world, preserves))
         return result, injection, problems
 
     def proxy_case(self, case: F.FaultCase) -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -311,7 +331,7 @@ class Executor:
         if recipe.get("event") != "pull_request" or recipe.get("signature") != "valid":
             return [f"{case.code}: only a validly signed pull_request webhook is executed live, got {dict(recipe)}"], []
         open_sync_pull(self.ctx)
-        before = snapshot(world)
+        before = snapshot(world, entry.preserves)
         secret = world.endpoints.settings.get("webhook_secret", "")
         service_endpoints = _with(world.endpoints, run_syncs="false")
         with (
@@ -335,7 +355,7 @@ class Executor:
         problems = F.alert_problems(entry, alerts)
         problems += F.message_problems(entry, surfaced(result) + " ".join(str(a.get("message")) for a in alerts))
         t_problems, held = F.transition_problems(entry, state)
-        problems += t_problems + preserve_problems(case.code, entry.preserves, before, snapshot(world))
+        problems += t_problems + preserve_problems(case.code, entry.preserves, before, snapshot(world, entry.preserves))
         return problems, self.edges(entry, held)
 
 
