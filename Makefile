@@ -18,11 +18,15 @@ MIN_ERROR_COVERAGE ?= 100
 run: setup
 	harness run --profile embedded --report reports
 
+# lint, then type + offline + the harness's own live tests in one environment (ci), then the HNP tier;
+# `tox run` alone runs the same tiers as separate environments (type, py312, live), each installed anew
+TOX_TIERS ?= lint,ci,hnp
+
 # Every tox tier records what it exercised into reports/events; one report, one gate.
 test: setup
 	rm -rf reports && mkdir -p reports/events
 	@date +"make test: tox started %T"
-	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run
+	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run -e $(TOX_TIERS)
 	@date +"make test: wheel check (installed wheels: offline and embedded profiles) started %T"
 	bash scripts/wheel-check.sh $(CURDIR)/reports/wheel-check $(CURDIR)/reports/events
 	python -m harness.report --events reports/events --out reports --profile tox

@@ -17,6 +17,7 @@ class Progress:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.counts: dict[str, Counter[str]] = {}
+        self._setup_s: dict[str, float] = {}
         self._live: Any = None
         if stream.isatty() and not _in_ci():
             try:
@@ -35,15 +36,19 @@ class Progress:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup":
+            self._setup_s[report.nodeid] = report.duration
         if report.when != "call" and not (report.failed or report.skipped):
             return
+        # what the item cost: its fixtures' setup (a live world, a target) and its body
+        took = self._setup_s.pop(report.nodeid, 0.0) + (report.duration if report.when == "call" else 0.0)
         verdict = "not applicable" if report.skipped else report.outcome
         suite = self._suite(report)
         self.counts.setdefault(suite, Counter())[verdict] += 1
         if self._live is not None:
             self._live.update(self._table())
         else:
-            print(f"harness: [{suite}] {report.nodeid} {verdict}", file=self.stream, flush=True)
+            print(f"harness: [{suite}] {report.nodeid} {verdict} ({took:.1f} s)", file=self.stream, flush=True)
 
     def _table(self) -> Any:
         from rich.table import Table  # noqa: PLC0415
