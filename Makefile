@@ -15,8 +15,10 @@ setup:
 MIN_TRANSITION_COVERAGE ?= 100
 MIN_ERROR_COVERAGE ?= 100
 
+# two workers: the offline items split between them, the live world kinds side by side (each
+# worker manages its own NetBox: port 8765 and 8865)
 run: setup
-	harness run --profile embedded --report reports
+	harness run --profile embedded --workers 2 --report reports
 
 # lint, then type + offline + the harness's own live tests in one environment (ci), then the HNP tier;
 # `tox run` alone runs the same tiers as separate environments (type, py312, live), each installed anew

@@ -315,15 +315,34 @@ def harness_crds_dir(harness_root: Path) -> Path:
     return crds
 
 
+WORKER_PORT_STRIDE = 100  # xdist worker gwN manages its NetBox on the base port + N * this
+
+
+def worker_index(config: pytest.Config) -> int:
+    """N of xdist worker ``gwN`` (0 in the controller and without xdist)."""
+    workerinput = getattr(config, "workerinput", None)
+    return int(str(workerinput["workerid"]).removeprefix("gw")) if workerinput else 0
+
+
+def managed_netbox_port(config: pytest.Config) -> int:
+    """The port of this process's managed NetBox: HARNESS_NETBOX_PORT (default 8765) + N * 100 in gwN."""
+    from harness.targets.netbox.factory import DEFAULT_PORT, ENV_PORT  # noqa: PLC0415
+
+    return int(os.environ.get(ENV_PORT, DEFAULT_PORT)) + WORKER_PORT_STRIDE * worker_index(config)
+
+
 @pytest.fixture(scope="session")
-def harness_netbox_target() -> Iterator[Any]:
+def harness_netbox_target(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The NetBox target of the session: the managed real NetBox (warm from its dump cache after the
     first start), or an existing one given by HARNESS_NETBOX_URL and HARNESS_NETBOX_TOKEN. One this
-    session started is stopped at its end; one that was already running is left running."""
+    session started is stopped at its end; one that was already running is left running.
+
+    Each xdist worker manages its own NetBox (worker gwN on the base port + N * 100): the live
+    worlds of different kinds then run side by side, each resetting only its own NetBox."""
     from harness.targets.base import running_for_session  # noqa: PLC0415
     from harness.targets.netbox import netbox_from_env  # noqa: PLC0415
 
-    with running_for_session(netbox_from_env()) as target:
+    with running_for_session(netbox_from_env(port=managed_netbox_port(request.config))) as target:
         yield target
 
 

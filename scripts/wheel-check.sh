@@ -68,8 +68,9 @@ PY
 echo "wheel-check: the embedded profile from the installed wheels (the live suites against the managed NetBox)" >&2
 cd "$work/project"
 set +e
+# two workers: each manages its own NetBox (base port, base port + 100) and runs whole world kinds
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH -u HARNESS_EVENTS_DIR "$work/venv/bin/harness" run --profile embedded \
-    --seed 0 --report "$work/project/embedded" -- -m live 2>&1 | tee "$work/embedded.log" | grep -vE '^\s*$' >&2
+    --seed 0 --workers 2 --report "$work/project/embedded" -- -m live 2>&1 | tee "$work/embedded.log" | grep -vE '^\s*$' >&2
 embedded=${PIPESTATUS[0]}
 set -e
 cd "$repo"

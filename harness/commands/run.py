@@ -13,7 +13,10 @@ implementation, e.g. live end-to-end checks). Profiles select by marker:
   ``--github-token`` or HARNESS_GITHUB_URL/HARNESS_GITHUB_TOKEN) and a cluster (``--kubeconfig`` or
   HARNESS_KUBECONFIG) instead of the twin and the stand-in. Each is probed before any test: a
   target that is not what it claims is one message and exit 2.
-Items marked ``live`` share one NetBox: with workers they all run on one of them, in order.
+Items marked ``live`` run in groups, a group's items in order on one worker: with the managed
+NetBox each world kind is a group and each worker manages its own NetBox (base port + 100 x the
+worker's number), so ``--workers 2`` runs two kinds of world side by side; with a given NetBox
+every live item is in one group, on one worker (the worlds reset that NetBox).
 
 Exit status: 0 everything conformant, 1 non-conformance found, 2 harness or target error.
 """

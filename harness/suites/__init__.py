@@ -15,6 +15,7 @@ the hook's name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,25 @@ def _not_applicable(body: Body) -> Body:
     return run
 
 
+def live_group(world_kind: str | None) -> str:
+    """The xdist group of a live item (``--dist loadgroup``): a worker runs a group's items in order.
+
+    With the managed NetBox every worker has its own (see ``harness_netbox_target``), so each world
+    kind is a group of its own and kinds run side by side on different workers; the live items that
+    need no world share one more. An external NetBox (HARNESS_NETBOX_URL) is one for all workers:
+    then every live item is in one group, on one worker, as the worlds reset that NetBox."""
+    if world_kind is None or os.environ.get("HARNESS_NETBOX_URL"):
+        return "live-world"
+    return f"live-world-{world_kind}"
+
+
 def _item(parent: pytest.Collector, name: str, markers: str, fn: Callable[..., None]) -> pytest.Function:
     item = pytest.Function.from_parent(parent, name=name, callobj=fn)
     for marker in markers.split():
         item.add_marker(getattr(pytest.mark, marker))
-    if "live" in markers.split():
-        # one worker runs every live item (with --dist loadgroup): they share the one NetBox
-        item.add_marker(pytest.mark.xdist_group("live-world"))
     kind = getattr(fn, "world_kind", None)
+    if "live" in markers.split():
+        item.add_marker(pytest.mark.xdist_group(live_group(kind)))
     if kind is not None:
         item.stash[WORLD_KIND] = kind
     return item

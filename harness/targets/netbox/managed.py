@@ -15,12 +15,14 @@ about a second instead of a migration, and the token keeps working.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,23 @@ def _progress(message: str) -> None:
     print(f"netbox: {message}", file=sys.stderr, flush=True)
 
 
+@contextlib.contextmanager
+def _exclusive(lock: Path, what: str) -> Iterator[None]:
+    """Hold ``lock`` (flock) while installing NetBox or making its dump: instances started at once
+    (one per xdist worker) share the virtualenv and the dump. A holder that dies releases it."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _progress(f"waiting for another harness process {what} ({lock})")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class ManagedNetBox:
     """The Target for a NetBox this harness installs, starts, resets and stops on loopback."""
 
@@ -71,6 +90,7 @@ class ManagedNetBox:
         netbox_home = (home or default_home()).expanduser().resolve() / "netbox"
         self.instance_dir = netbox_home / f"instance-{port}"
         self._dumps = netbox_home / "dumps"
+        self._lock = netbox_home / "install.lock"
         self._state_path = self.instance_dir / "state.json"
         self._run = self.instance_dir / "run"
         self.log = self.instance_dir / "logs" / "harness.log"
@@ -156,7 +176,8 @@ class ManagedNetBox:
         # Fail on missing system binaries before spending a minute on pip.
         postgres, redis = self._postgres(), self._redis()
         redis.binary()
-        self.install.ensure()
+        with _exclusive(self._lock, "installing NetBox"):
+            self.install.ensure()
         write_configuration(self.install.netbox_root, self._config())
         redis.start()
         postgres.initialise()
@@ -254,13 +275,14 @@ class ManagedNetBox:
             f"ALTER ROLE {DB_USER} PASSWORD '{self._state['db_password']}';\n"
             f"CREATE DATABASE {DB_NAME} OWNER {DB_USER};"
         )
-        if self.dump_path.exists():
-            _progress(f"restoring the migrated database from {self.dump_path}")
-            postgres.restore(DB_NAME, self.dump_path, owner=DB_USER)
-        else:
-            self.install.migrate()
-            postgres.dump(DB_NAME, self.dump_path)
-            _progress(f"cached the migrated database in {self.dump_path}")
+        with _exclusive(self._lock, "migrating NetBox"):
+            if self.dump_path.exists():
+                _progress(f"restoring the migrated database from {self.dump_path}")
+                postgres.restore(DB_NAME, self.dump_path, owner=DB_USER)
+            else:
+                self.install.migrate()
+                postgres.dump(DB_NAME, self.dump_path)
+                _progress(f"cached the migrated database in {self.dump_path}")
         self.install.create_admin_token(self._state["token_key"], self._state["token_secret"])
         postgres.sql(f"CREATE DATABASE {DB_TEMPLATE} TEMPLATE {DB_NAME} OWNER {DB_USER};")
         self._state["db_version"] = self.db_key
