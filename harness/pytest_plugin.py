@@ -326,7 +326,8 @@ def worker_index(config: pytest.Config) -> int:
 
 def managed_netbox_port(config: pytest.Config) -> int:
     """The port of this process's managed NetBox: HARNESS_NETBOX_PORT (default 8765) + N * 100 in gwN."""
-    from harness.targets.netbox.factory import DEFAULT_PORT, ENV_PORT  # noqa: PLC0415
+    from harness.targets.netbox.factory import ENV_PORT  # noqa: PLC0415
+    from harness.targets.netbox.managed import DEFAULT_PORT  # noqa: PLC0415
 
     return int(os.environ.get(ENV_PORT, DEFAULT_PORT)) + WORKER_PORT_STRIDE * worker_index(config)
 
