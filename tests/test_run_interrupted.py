@@ -19,13 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_sigterm_writes_the_partial_report_and_exits_2(tmp_path: Path) -> None:
     env = {**os.environ, "CI": "true", "HARNESS_EVENTS_DIR": ""}  # CI: one plain line per finished item
     run = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "run", "--profile", "offline", "--report", str(tmp_path)],
+        # the webhook fault items: a few seconds each, several of them, so the signal lands mid-run
+        [sys.executable, "-m", "harness.cli", "run", "--profile", "offline", "--report", str(tmp_path),
+         "--", "-k", "HH-HOOK"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:
         assert run.stderr is not None
         for line in run.stderr:  # the condition: an item that records spec elements has finished
-            if line.startswith("harness: [property] contracts/mappings/"):
+            if line.startswith("harness: [fault] specs/errors/webhook.yaml::"):
                 break
         run.send_signal(signal.SIGTERM)
         _, rest = run.communicate(timeout=120)
