@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hh_hnp_harness.client import HNPClient
 from hh_hnp_harness.configure import LOGIN_USER, delete_login_user, ensure_fabric, ensure_login_user
-from hh_hnp_harness.findings import Observed
+from hh_hnp_harness.findings import Observed, archive_digest, pinned_archive
 
 from harness.adapter import Adapter, Endpoints, available_adapters, load_adapter
 from harness.proxy.server import ContractProxy
@@ -144,10 +145,35 @@ def fabric(hnp: HNPClient, kube_proxy: ContractProxy) -> dict[str, Any]:
     return ensure_fabric(hnp, f"hh-{uuid.uuid4().hex[:8]}", kube_proxy.url)
 
 
+_OBSERVED: list[Observed] = []  # every check's observations, written out at the end of the session
+_ARCHIVE: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def hnp_pinned(hnp_plugin: Path) -> bool:
+    """Whether HNP is the archive expected_findings.yaml was recorded on (else differences only warn)."""
+    _ARCHIVE.update(name=hnp_plugin.name, sha256=archive_digest(hnp_plugin))
+    return _ARCHIVE["sha256"] == pinned_archive()
+
+
 @pytest.fixture
-def findings(request: pytest.FixtureRequest) -> Observed:
+def findings(request: pytest.FixtureRequest, hnp_pinned: bool) -> Observed:
     """What this check observes; ``findings.verify()`` ends the check against expected_findings.yaml."""
-    return Observed(request.node.name)
+    observed = Observed(request.node.name, pinned=hnp_pinned)
+    _OBSERVED.append(observed)
+    return observed
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With a report directory: ``hnp-findings.yaml``, what every check observed on this archive (the
+    record to pin after an upgrade: compare it with expected_findings.yaml)."""
+    out = session.config.getoption("--harness-report", None)
+    if out is None or not _OBSERVED:
+        return
+    observed = {o.check: dict(sorted(o.found.items())) for o in sorted(_OBSERVED, key=lambda o: o.check)}
+    document = {"archive": _ARCHIVE.get("name"), "archive_sha256": _ARCHIVE.get("sha256"), "observed": observed}
+    Path(out).mkdir(parents=True, exist_ok=True)
+    (Path(out) / "hnp-findings.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
