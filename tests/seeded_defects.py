@@ -69,6 +69,8 @@ def run_suite(pythonpath: Path, suite: tuple[str, ...], timeout_s: float = 600) 
 
 # The generated suites the defects are caught by (pytest arguments, run from the repository root).
 REPLAY = ("tests/cassettes/sync",)  # a full sync of the implementation against the recorded NetBox
+# the same sync against a Pact mock of the recorded NetBox, behind a contract proxy: the consumer pact
+PACT_CONSUMER = ("tests/cassettes/sync", "-k", "pact-consumer")
 SEED = ("--harness-seed", "20261130")  # the property suites draw the same examples on every run
 RENDERED = ("contracts/mappings", "-k", "rendered-objects", *SEED)
 DETERMINISTIC = ("contracts/mappings", "-k", "deterministic", *SEED)
@@ -301,6 +303,18 @@ DEFECTS = [
         new='{"hh_cluster_connection_status" if endpoint == "git" else "hh_git_connection_status": "connected"}',
         suite=REPLAY,
         caught_by="tests/cassettes/sync::replay",
+    ),
+    Defect(
+        name="sync-status-upper-case",
+        area="status",
+        what="The sync status is written to NetBox in upper case (IN_SYNC), outside the choice set the NetBox "
+        "contract allows for hh_sync_status: the consumer's own client sends a request its contract forbids.",
+        file="netbox.py",
+        old='return self.update("dcim.sites", site_id, {"custom_fields": dict(custom_fields)})',
+        new='return self.update("dcim.sites", site_id, {"custom_fields": {k: v.upper() if k == "hh_sync_status" and '
+        "isinstance(v, str) else v for k, v in custom_fields.items()}})",
+        suite=PACT_CONSUMER,
+        caught_by="tests/cassettes/sync::pact-consumer",
     ),
     Defect(
         name="in-sync-without-commit",

@@ -102,7 +102,8 @@ class CassetteCorpus(pytest.Directory):
 
 
 class RecordedScenario(pytest.Directory):
-    """One recorded scenario: replayed into the implementation (``tests/cassettes/sync::replay``)."""
+    """One recorded scenario: replayed into the implementation (``tests/cassettes/sync::replay``), and
+    served by a Pact mock to the implementation's own client (``tests/cassettes/sync::pact-consumer``)."""
 
     def collect(self) -> Iterator[pytest.Item]:
         scenario = self.path
@@ -117,6 +118,21 @@ class RecordedScenario(pytest.Directory):
                         workdir=tmp_path, recorder=harness_recorder)  # fmt: skip
 
         yield _item(self, "replay", "replay", _keep_signature(replay_test, _not_applicable(replay_test)))
+
+        def pact_consumer_test(  # noqa: PLR0917 - pytest passes fixtures positionally
+            harness_adapter: Any, harness_specs: SpecSet, harness_crds_dir: Path, harness_root: Path,
+            harness_recorder: Any, tmp_path: Path, request: pytest.FixtureRequest,
+        ) -> None:  # fmt: skip
+            from harness.suites.pact_consumer import pact_consumer_sync  # noqa: PLC0415
+
+            report = request.config.getoption("--harness-report", None)
+            pacts = Path(report) / "pacts" if report is not None else tmp_path / "pacts"
+            pact_consumer_sync(scenario, harness_adapter, harness_specs, crds_dir=harness_crds_dir,
+                               root=harness_root, workdir=tmp_path, pact_dir=pacts,
+                               recorder=harness_recorder)  # fmt: skip
+
+        yield _item(self, "pact-consumer", "contract",
+                    _keep_signature(pact_consumer_test, _not_applicable(pact_consumer_test)))  # fmt: skip
 
 
 def _keep_signature(original: Body, wrapper: Body) -> Body:
