@@ -26,17 +26,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
-
-from harness.adapter import Adapter, Endpoints
+from harness.adapter import Adapter
 from harness.proxy.server import ContractProxy
 from harness.replay.cassette import Cassette, load_cassette
 from harness.report.elements import operation_id, spec_file
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
-from harness.targets.github.target import GitHubTwin
-from harness.targets.kube.local import LocalKube
-from harness.world.live import REPO
 from harness.world.process import run_action
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # no usage telemetry from a test harness
@@ -93,34 +88,22 @@ def pact_consumer_sync(
     pact_dir: Path, recorder: Recorder,
 ) -> Path:  # fmt: skip
     """Run the implementation's sync against the Pact mock of the recorded NetBox; return the pact file."""
-    from harness.suites.replay import _fabric_and_mode  # noqa: PLC0415 - the same recording rules
+    from harness.suites.replay import _fabric_and_mode, offline_world  # noqa: PLC0415 - the same rules
 
     netbox = load_cassette(scenario / "netbox.yaml", specs, "netbox")
     fabric, mode = _fabric_and_mode(netbox)
     consumer = str(adapter.info.get("name") or adapter.name)
     pact, _ = pact_from_recording(consumer, netbox)
     problems: list[str] = []
-    twin, kube = GitHubTwin(), LocalKube(crds=[crds_dir], ready_delay=0.05)
     with pact.serve(addr="127.0.0.1", raises=False, verbose=False) as server:
         proxy = ContractProxy(str(server.url).rstrip("/"), specs, "netbox").start()
-        gh, k = twin.start(), kube.start()
         try:
-            owner = gh.extra["owner"]
-            with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
-                http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
-            endpoints = Endpoints(
-                netbox_url=proxy.url, netbox_token="pact-mock", github_url=gh.url, github_token=gh.secret or "",
-                github_owner=owner, github_repo=REPO, github_branch="main", kubeconfig=k.extra["kubeconfig"],
-                kube_context=k.extra["context"], workdir=workdir, spec_root=root,
-                settings={"gitops_mode": mode, "ready_timeout_s": "30"},
-            )  # fmt: skip
-            result = run_action(adapter.command("sync", endpoints, fabric=fabric))
+            with offline_world(proxy.url, crds_dir=crds_dir, workdir=workdir, root=root, mode=mode) as (endpoints, *_):
+                result = run_action(adapter.command("sync", endpoints, fabric=fabric))
             findings = [f for ex in proxy.exchanges for f in ex.findings]
             mismatches = list(server.mismatches)
         finally:
             proxy.stop()
-            twin.stop()
-            kube.stop()
     for finding in findings:
         problems.append(f"the implementation's NetBox client broke the contract: {finding}")
     for mismatch in mismatches:

@@ -21,9 +21,11 @@ again (``harness record``); the replay then says what changed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,6 +39,7 @@ from harness.replay.server import ReplayServer, request_key
 from harness.report.elements import operation_id, spec_file
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
+from harness.targets.base import Endpoint
 from harness.targets.github.target import GitHubTwin
 from harness.targets.kube.local import LocalKube
 from harness.world.live import REPO, rendered_keys
@@ -115,6 +118,29 @@ def _cluster_keys(kube: Any, specs: SpecSet) -> set[str]:
     return keys
 
 
+@contextlib.contextmanager
+def offline_world(
+    netbox_url: str, *, crds_dir: Path, workdir: Path, root: Path, mode: str
+) -> Iterator[tuple[Endpoints, Endpoint, Endpoint]]:
+    """The implementation's endpoints for a sync with no NetBox: ``netbox_url`` (a replay or a mock of
+    a recording), the GitHub twin with a fresh repository and the Kubernetes stand-in with the real
+    CRDs; yields (endpoints, the twin's endpoint, the stand-in's) and stops both afterwards."""
+    twin, kube = GitHubTwin(), LocalKube(crds=[crds_dir], ready_delay=0.05)
+    try:
+        gh, k = twin.start(), kube.start()
+        with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
+            http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
+        yield Endpoints(
+            netbox_url=netbox_url, netbox_token="recorded", github_url=gh.url, github_token=gh.secret or "",
+            github_owner=gh.extra["owner"], github_repo=REPO, github_branch="main", kubeconfig=k.extra["kubeconfig"],
+            kube_context=k.extra["context"], workdir=workdir, spec_root=root,
+            settings={"gitops_mode": mode, "ready_timeout_s": "30"},
+        ), gh, k  # fmt: skip
+    finally:
+        twin.stop()
+        kube.stop()
+
+
 def replay_sync(
     scenario: Path, adapter: Adapter, specs: SpecSet, *, crds_dir: Path, root: Path, workdir: Path,
     recorder: Recorder,
@@ -124,49 +150,37 @@ def replay_sync(
     fabric, mode = _fabric_and_mode(netbox)
     recorded_files = _recorded_files(github, fabric)
     problems: list[str] = []
-    twin, kube = GitHubTwin(), LocalKube(crds=[crds_dir], ready_delay=0.05)
-    with ReplayServer(netbox) as replay:
-        gh, k = twin.start(), kube.start()
-        try:
-            owner = gh.extra["owner"]
-            with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
-                http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
-            endpoints = Endpoints(
-                netbox_url=replay.url, netbox_token="replayed-recording", github_url=gh.url,
-                github_token=gh.secret or "", github_owner=owner, github_repo=REPO, github_branch="main",
-                kubeconfig=k.extra["kubeconfig"], kube_context=k.extra["context"], workdir=workdir,
-                spec_root=root, settings={"gitops_mode": mode, "ready_timeout_s": "30"},
-            )  # fmt: skip
-            result = run_action(adapter.command("sync", endpoints, fabric=fabric))
-            if result.returncode != 0:
-                problems.append(f"the sync against the recording exited {result.returncode}: {result.stderr[-800:]}")
-            if replay.unmatched:
-                problems.append(f"asked NetBox what the recording has no answer for: {replay.unmatched[:5]}")
-            want, got = _netbox_writes(netbox.exchanges), _netbox_writes(replay.received)
-            if want != got:
-                extra, lost = Counter(got) - Counter(want), Counter(want) - Counter(got)
-                detail = f"not recorded {sorted(extra)[:3]}; recorded, not made {sorted(lost)[:3]}"
-                problems.append(
-                    f"the NetBox writes differ from the recording ({len(got)} vs {len(want)}): {detail}"
-                    if extra or lost
-                    else "the NetBox writes are the recorded ones in another order"
-                )
-            committed = _repo_files(gh.url, gh.secret or "", owner, fabric)
-            changed = sorted(p for p in committed.keys() | recorded_files.keys()
-                             if committed.get(p) != recorded_files.get(p))  # fmt: skip
-            if changed:
-                problems.append(f"the committed files differ from the recorded sync's in {len(changed)} file(s): "
-                                f"{changed[:6]}")  # fmt: skip
-            cluster = _cluster_keys(k, specs)
-            if cluster != rendered_keys(committed):
-                problems.append(f"the cluster does not hold exactly the committed objects: "
-                                f"{sorted(cluster ^ rendered_keys(committed))[:6]}")  # fmt: skip
-            state = adapter.observe(endpoints, fabric).get("fabric", {}).get("fabric_sync", {}).get("state")
-            if state != "in_sync":
-                problems.append(f"the implementation reports fabric_sync {state!r} after the replayed sync")
-        finally:
-            twin.stop()
-            kube.stop()
+    with ReplayServer(netbox) as replay, offline_world(replay.url, crds_dir=crds_dir, workdir=workdir, root=root,
+                                                       mode=mode) as (endpoints, gh, k):  # fmt: skip
+        owner = gh.extra["owner"]
+        # the checks below read the twin and the stand-in before they stop
+        result = run_action(adapter.command("sync", endpoints, fabric=fabric))
+        if result.returncode != 0:
+            problems.append(f"the sync against the recording exited {result.returncode}: {result.stderr[-800:]}")
+        if replay.unmatched:
+            problems.append(f"asked NetBox what the recording has no answer for: {replay.unmatched[:5]}")
+        want, got = _netbox_writes(netbox.exchanges), _netbox_writes(replay.received)
+        if want != got:
+            extra, lost = Counter(got) - Counter(want), Counter(want) - Counter(got)
+            detail = f"not recorded {sorted(extra)[:3]}; recorded, not made {sorted(lost)[:3]}"
+            problems.append(
+                f"the NetBox writes differ from the recording ({len(got)} vs {len(want)}): {detail}"
+                if extra or lost
+                else "the NetBox writes are the recorded ones in another order"
+            )
+        committed = _repo_files(gh.url, gh.secret or "", owner, fabric)
+        changed = sorted(p for p in committed.keys() | recorded_files.keys()
+                         if committed.get(p) != recorded_files.get(p))  # fmt: skip
+        if changed:
+            problems.append(f"the committed files differ from the recorded sync's in {len(changed)} file(s): "
+                            f"{changed[:6]}")  # fmt: skip
+        cluster = _cluster_keys(k, specs)
+        if cluster != rendered_keys(committed):
+            problems.append(f"the cluster does not hold exactly the committed objects: "
+                            f"{sorted(cluster ^ rendered_keys(committed))[:6]}")  # fmt: skip
+        state = adapter.observe(endpoints, fabric).get("fabric", {}).get("fabric_sync", {}).get("state")
+        if state != "in_sync":
+            problems.append(f"the implementation reports fabric_sync {state!r} after the replayed sync")
     verdict = "fail" if problems else "pass"
     for op_id in sorted(_served_ops(netbox, replay)):
         op = specs.operations().get(op_id)
