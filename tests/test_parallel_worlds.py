@@ -55,6 +55,43 @@ def test_each_xdist_worker_manages_a_netbox_on_its_own_port(
     assert sorted(p.name for p in tmp_path.glob("port-*")) == ["port-9100", "port-9200"]
 
 
+GROUPS = """
+import os
+from pathlib import Path
+
+import pytest
+
+
+def _seen(group, n):
+    (Path(os.environ["WORKERS_SEEN"]) / f"{group}-{n}").write_text(os.environ["PYTEST_XDIST_WORKER"])
+
+
+@pytest.mark.xdist_group("live-world-direct")
+@pytest.mark.parametrize("n", range(6))
+def test_direct(n):
+    _seen("live-world-direct", n)
+
+
+@pytest.mark.xdist_group("live-world-model")
+@pytest.mark.parametrize("n", range(6))
+def test_model(n):
+    _seen("live-world-model", n)
+"""
+
+
+def test_an_xdist_group_runs_on_one_worker(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:  # fmt: skip
+    """The world kinds rely on --dist loadgroup keeping a group on one worker (pytest 9.2 with
+    pytest-xdist 3.8 silently stopped doing so: pytest-dev/pytest-xdist#1386)."""
+    pytester.makepyfile(GROUPS)
+    monkeypatch.setenv("WORKERS_SEEN", str(tmp_path))
+    result = pytester.runpytest_subprocess("-n", "2", "--dist", "loadgroup", "-p", "no:harness")
+    result.assert_outcomes(passed=12)
+    for group in ("live-world-direct", "live-world-model"):
+        workers = {p.read_text() for p in tmp_path.glob(f"{group}-*")}
+        assert len(workers) == 1, f"the items of {group} ran on {sorted(workers)}"
+
+
 def test_a_second_install_waits_for_the_lock_and_then_proceeds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
