@@ -109,15 +109,19 @@ def _pact(boundary: str) -> Callable[..., None]:
 
 def _schemathesis(op: Operation) -> Callable[..., None]:
     def schemathesis_test(  # noqa: PLR0917 - pytest passes fixtures positionally
-        harness_netbox_schema: Any, harness_netbox: Endpoint, harness_specs: SpecSet, harness_root: Path,
-        harness_recorder: Recorder, harness_regressions: Path, harness_options: Options,
+        harness_worlds: WorldPool, harness_netbox_schema: Any, harness_netbox: Endpoint, harness_specs: SpecSet,
+        harness_root: Path, harness_recorder: Recorder, harness_regressions: Path, harness_options: Options,
     ) -> None:  # fmt: skip
         from harness.suites.contracts_live import schemathesis_operation  # noqa: PLC0415
 
+        # NetBox holding the test fabric: a generated read of one object (sites/{id}/) must be able to
+        # find one; on an empty NetBox (a fresh worker's) every such request was a 404, nothing checked
+        harness_worlds.get("direct")
         schemathesis_operation(op, harness_netbox_schema, harness_netbox, specs=harness_specs, root=harness_root,
                                recorder=harness_recorder, regressions=harness_regressions,
                                seed=harness_options[1])  # fmt: skip
 
+    schemathesis_test.world_kind = "direct"  # type: ignore[attr-defined]  # reads only: the world is unchanged
     return schemathesis_test
 
 
