@@ -142,8 +142,8 @@ def test_watch_events_stream_through_before_the_watch_ends(
 def test_http_status_fault_fires_exactly_times_then_upstream_answers(
     proxy: ContractProxy, custom: client.CustomObjectsApi, specs: SpecSet
 ) -> None:
-    entry = specs.errors()["HH-K8S-006"]  # 429 with retry-after, twice, on k8s.switches.list
-    injection = proxy.inject(entry.inject, code=entry.code)
+    entry = specs.errors()["HH-K8S-006"]  # 429 with retry-after, twice (its recipe's operation is a prune's delete)
+    injection = proxy.inject({**entry.inject, "operation": "k8s.switches.list"}, code=entry.code)
     # urllib3 under the kubernetes client honours Retry-After on 429: one call, three requests.
     listing = custom.list_namespaced_custom_object(WIRING, V, NS, "switches")
     assert listing["items"] == []

@@ -239,20 +239,29 @@ def transition_problems(entry: ErrorEntry, view: Mapping[str, Any]) -> tuple[lis
 
 
 def resource_problems(
-    entry: ErrorEntry, resources: Sequence[Mapping[str, Any]]
+    entry: ErrorEntry, resources: Sequence[Mapping[str, Any]], before: Sequence[Mapping[str, Any]] | None = None
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Resource-level transitions: some resource must be in each named ``to`` state."""
+    """Resource-level transitions: some resource must be in each named ``to`` state. Given the
+    resources observed ``before`` the faulted run, only a resource the run moved counts (new, or in
+    another state or with another code than before): a state left by an earlier run is no evidence."""
     problems, held = [], []
     for t in entry.transitions:
         if t.machine not in ("resource_lifecycle", "resource_drift"):
             continue
         field = "lifecycle" if t.machine == "resource_lifecycle" else "drift"
-        states = {str((r.get(field) or {}).get("state")) for r in resources}
+        was = {_resource_id(r): r.get(field) or {} for r in before or ()}
+        moved = [r for r in resources if before is None or (r.get(field) or {}) != was.get(_resource_id(r))]
+        states = {str((r.get(field) or {}).get("state")) for r in moved}
         if t.to in states:
             held.append((t.machine, t.to))
         else:
-            problems.append(f"{entry.code}: no resource's {t.machine} is {t.to!r} (seen {sorted(states)})")
+            problems.append(f"{entry.code}: no resource's {t.machine} moved to {t.to!r} "
+                            f"(moved to {sorted(states)}; unchanged: {len(resources) - len(moved)})")  # fmt: skip
     return problems, held
+
+
+def _resource_id(resource: Mapping[str, Any]) -> tuple[str, str]:
+    return str(resource.get("plural")), str(resource.get("name"))
 
 
 def alert_problems(entry: ErrorEntry, alerts: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -166,6 +166,7 @@ class Executor:
         self.world, self.specs, self.crds_dir, self.tmp = world, specs, crds_dir, tmp
         self.cluster = Cluster(world)
         self.ctx = self._context()
+        self.observed_before: Mapping[str, Any] | None = None  # by the last armed run, before its fault
 
     # -- the fixtures' view of the world ------------------------------------------------------
     def _context(self) -> FaultContext:
@@ -206,15 +207,19 @@ class Executor:
                 out.append((machine, "syncing" if "syncing" in sources else sources.pop(), dest))
         return out
 
-    def failure(self, case: F.FaultCase, result: RunResult) -> tuple[list[str], list[tuple[str, str, str]]]:
-        """A run that must fail with the code: a non-zero exit, the code surfaced, transitions, alert."""
+    def failure(
+        self, case: F.FaultCase, result: RunResult, before: Mapping[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """A run that must fail with the code: a non-zero exit, the code surfaced, transitions, alert.
+        ``before``: the observation before the run (resource-level transitions must be its doing)."""
         entry, state = case.entry, self.observe()
         problems = []
         if result.returncode == 0:
             problems.append(f"{case.code}: the {case.kind} run exited 0, expected a failed run with the code")
         problems += F.message_problems(entry, surfaced(result))
         t_problems, held = F.transition_problems(entry, state)
-        r_problems, r_held = F.resource_problems(entry, state.get("resources", []))
+        earlier = None if before is None else before.get("resources", [])
+        r_problems, r_held = F.resource_problems(entry, state.get("resources", []), earlier)
         problems += t_problems + r_problems + F.alert_problems(entry, state.get("alerts", []))
         return problems, self.edges(entry, held + r_held)
 
@@ -241,10 +246,13 @@ class Executor:
     def _armed_run(self, case: F.FaultCase, recipe: dict[str, Any]) -> tuple[RunResult, Any, list[str]]:
         proxy = self.world.proxies[case.entry.boundary]
         operation = recipe["operation"]
-        if operation in PRECONDITIONS:
-            PRECONDITIONS[operation](self.ctx)
+        made = PRECONDITIONS[operation](self.ctx) if operation in PRECONDITIONS else None
+        self.observed_before = self.observe()
         preserves = case.entry.preserves
         before = snapshot(self.world, preserves)  # after the precondition: what the faulted run must not lose
+        times = None if recipe.get("times", 1) == "always" else int(recipe.get("times", 1))
+        if made and "cluster_objects" in before and not F.expected_faulted(case.entry, times)[1]:
+            before["cluster_objects"] -= made  # made for the run to delete: a run that recovers does
         proxy.clear()
         injection = proxy.inject(recipe, code=case.code)
         result = act(self.world, COMMANDS[operation](self.ctx) if operation in COMMANDS else SYNC)
@@ -267,7 +275,7 @@ class Executor:
         problems += F.retry_problems(entry, attempts, times, injection.fired_at, proxy.exchanges)
         _, fails = F.expected_faulted(entry, times)
         if fails:
-            p, edges = self.failure(case, result)
+            p, edges = self.failure(case, result, self.observed_before)
             return problems + p, edges
         if result.returncode != 0:
             problems.append(f"{case.code}: the run should recover after {times} fault(s): {result.stderr[-400:]}")
@@ -277,7 +285,7 @@ class Executor:
         result, exhausted, more = self._armed_run(case, {**recipe, "times": "always"})
         attempts = F.first_call(proxy.exchanges, recipe["operation"], case.code, same_body=same_body)
         problems += more + F.retry_problems(entry, attempts, None, exhausted.fired_at, proxy.exchanges)
-        p, edges = self.failure(case, result)
+        p, edges = self.failure(case, result, self.observed_before)
         return problems + p, edges
 
     def other_case(self, case: F.FaultCase) -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -288,22 +296,24 @@ class Executor:
         if kind in ("crd_missing", "crd_version_not_served"):
             crds = crds_without(self.crds_dir, self.tmp, str(recipe["resource"]), kind == "crd_version_not_served")
             self.cluster.use(crds)
-            return self.failure(case, self.world.act("sync"))
+            before = self.observe()
+            return self.failure(case, self.world.act("sync"), before)
         if kind == "bad_input":
             try:
                 bad = apply_fixture(str(recipe["fixture"]), self.ctx)
             except FixtureError as exc:
                 return [f"{case.code}: bad_input fixture could not be made: {exc}"], []
             try:
+                before = self.observe()
                 result = act(self.world, bad.action)
                 if bad.action[0] != "drift":
-                    return self.failure(case, result)
+                    return self.failure(case, result, before)
                 state = self.observe()
                 alerts = state.get("alerts", [])
                 problems = F.alert_problems(entry, alerts)
                 problems += F.message_problems(entry, result.stdout + " ".join(str(a.get("message")) for a in alerts))
                 t, held = F.transition_problems(entry, state)
-                r, r_held = F.resource_problems(entry, state.get("resources", []))
+                r, r_held = F.resource_problems(entry, state.get("resources", []), before.get("resources", []))
                 return problems + t + r, self.edges(entry, held + r_held)
             finally:
                 bad.undo()

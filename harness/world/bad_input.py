@@ -378,7 +378,8 @@ def _delete_vpc(ctx: FaultContext) -> None:
     _custom(ctx).delete_namespaced_custom_object("vpc.githedgehog.com", "v1beta1", "default", "vpcs", "vpc-1")
 
 
-def _extra_connection(ctx: FaultContext) -> None:
+def _extra_connection(ctx: FaultContext) -> set[str]:
+    """A managed Connection the branch does not have, for the sync's prune to delete; its key."""
     api = _custom(ctx)
     coords = ("wiring.githedgehog.com", "v1beta1", "default", "connections")
     listed = dict(api.list_namespaced_custom_object(*coords))  # type: ignore[call-overload]
@@ -386,6 +387,7 @@ def _extra_connection(ctx: FaultContext) -> None:
     meta = {"name": "leaf-01--unbundled--server-99", "labels": live["metadata"].get("labels", {})}
     api.create_namespaced_custom_object(*coords, {"apiVersion": live["apiVersion"], "kind": "Connection",
                                                   "metadata": meta, "spec": live["spec"]})  # fmt: skip
+    return {f"Connection/{meta['name']}"}
 
 
 _INGESTED = itertools.count(1)
@@ -402,7 +404,9 @@ def _approved_sync_pull(ctx: FaultContext) -> None:
     report_check(ctx, "success")
 
 
-PRECONDITIONS: dict[str, Callable[[FaultContext], None]] = {
+# What must hold before a recipe's operation is called at all; one that makes cluster objects for the
+# run to delete returns their keys (a run that recovers deletes them, as it should).
+PRECONDITIONS: dict[str, Callable[[FaultContext], set[str] | None]] = {
     "github.pulls.create": change_intent,
     "github.pulls.merge": _approved_sync_pull,
     "github.git.create_blob": change_intent,

@@ -253,13 +253,26 @@ class Cluster:
         return ApplyResult(tuple(created), tuple(updated), tuple(unchanged))
 
     def prune(
-        self, fabric: str, wanted: set[str], *, on_step: Callable[[str, str], None] | None = None
+        self,
+        fabric: str,
+        wanted: set[str],
+        *,
+        on_step: Callable[[str, str], None] | None = None,
+        before_delete: Callable[[str], None] | None = None,
     ) -> tuple[str, ...]:
-        """Delete the objects managed for ``fabric`` whose ``Kind/name`` is not in ``wanted``."""
+        """Delete the objects managed for ``fabric`` whose ``Kind/name`` is not in ``wanted``. A refused
+        delete raises with the object named (``details["object"]``, present: ``absent`` False)."""
         deleted: list[str] = []
         for key, live in sorted(self.list_managed(fabric).items()):
             if key not in wanted:
-                self.delete(live["kind"], live["metadata"]["name"])
+                if before_delete:
+                    before_delete(key)
+                try:
+                    self.delete(live["kind"], live["metadata"]["name"])
+                except IntegrationError as error:
+                    error.details.setdefault("object", key)
+                    error.details.setdefault("absent", False)
+                    raise
                 deleted.append(key)
                 if on_step:
                     on_step("prune", key)

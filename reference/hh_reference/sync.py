@@ -195,10 +195,14 @@ class Syncer:
         outcome.applied = {"created": list(applied.created), "updated": list(applied.updated)}
         self._step(sync_id, "apply", outcome.applied)
 
-        pruned = self.cluster.prune(fabric, {object_key(o) for o in objects})
+        pruned = self.cluster.prune(
+            fabric, {object_key(o) for o in objects}, before_delete=lambda key: self._drift_unwanted(fabric, key)
+        )
         for key in pruned:
             kind, name = key.split("/", 1)
             entity = resource_key(fabric, KINDS[kind].plural, name)
+            if self.store.state("resource_drift", entity) == "actual_only":
+                self.store.fire("resource_drift", entity, "delete_accepted")
             if self.store.state("resource_lifecycle", entity) in ("committed", "pending", "synced", "drifted"):
                 self.store.fire("resource_lifecycle", entity, "source_deleted")
             if self.store.state("resource_lifecycle", entity) == "orphaned":
@@ -288,6 +292,15 @@ class Syncer:
         self.store.ensure("resource_drift", entity)
         absent = Observation(desired_present=True, actual_present=False, spec_equal=False)
         for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), absent):
+            self.store.fire("resource_drift", entity, trigger, dest=dest)
+
+    def _drift_unwanted(self, fabric: str, key: str) -> None:
+        """resource_drift of a managed object in the cluster that the branch no longer has, as prune
+        is about to delete it: actual_only (a refused delete leaves it so)."""
+        entity = self._entity(fabric, key)
+        self.store.ensure("resource_drift", entity)
+        unwanted = Observation(desired_present=False, actual_present=True, spec_equal=False)
+        for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), unwanted):
             self.store.fire("resource_drift", entity, trigger, dest=dest)
 
     def _drift_settled(self, entity: str) -> None:
