@@ -20,15 +20,15 @@ MIN_ERROR_COVERAGE ?= 100
 run: setup
 	harness run --profile embedded --workers 2 --report reports
 
-# lint, then type + offline + the harness's own live tests in one environment (ci), then the HNP tier;
-# `tox run` alone runs the same tiers as separate environments (type, py312, live), each installed anew
-TOX_TIERS ?= lint,ci,hnp
-
-# Every tox tier records what it exercised into reports/events; one report, one gate.
+# lint, then type and the offline tier in tox's `ci` environment (both cores busy); then the harness's
+# own live tests (`ci` again, its part live) beside the HNP tier: both mostly wait on their NetBox
 test: setup
 	rm -rf reports && mkdir -p reports/events
 	@date +"make test: tox started %T"
-	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run -e $(TOX_TIERS)
+	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run -e lint,ci -- type offline
+	@date +"make test: the harness's own live tests beside the HNP tier started %T"
+	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events bash scripts/beside.sh reports/hnp-tier.log \
+		"tox run -e ci -- live" "tox run -e hnp"
 	@date +"make test: wheel check (installed wheels: offline and embedded profiles) started %T"
 	bash scripts/wheel-check.sh $(CURDIR)/reports/wheel-check $(CURDIR)/reports/events
 	python -m harness.report --events reports/events --out reports --profile tox

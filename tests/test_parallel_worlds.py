@@ -19,14 +19,19 @@ pytest_plugins = ["pytester"]
 
 def test_each_world_kind_is_a_group_of_its_own_with_the_managed_netbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HARNESS_NETBOX_URL", raising=False)
-    assert {live_group(k) for k in ("direct", "model", "pull_request")} == {
-        "live-world-direct", "live-world-model", "live-world-pull_request"}  # fmt: skip
+    assert {live_group(k) for k in ("model", "pull_request")} == {"live-world-model", "live-world-pull_request"}
     assert live_group(None) == "live-world"
+
+
+def test_the_direct_world_is_dealt_round_robin_into_two_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HARNESS_NETBOX_URL", raising=False)
+    assert [live_group("direct", i) for i in range(4)] == [
+        "live-world-direct-0", "live-world-direct-1", "live-world-direct-0", "live-world-direct-1"]  # fmt: skip
 
 
 def test_with_a_given_netbox_every_live_item_is_in_one_group(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_NETBOX_URL", "http://netbox.example:8000")
-    assert {live_group(k) for k in ("direct", "model", "pull_request", None)} == {"live-world"}
+    assert {live_group(k, i) for k in ("direct", "model", "pull_request", None) for i in range(3)} == {"live-world"}
 
 
 PORTS = """

@@ -41,16 +41,25 @@ def _not_applicable(body: Body) -> Body:
     return run
 
 
-def live_group(world_kind: str | None) -> str:
+# World kinds whose items are dealt round-robin into this many xdist groups: the direct world holds
+# most live items (the fault entries and the Schemathesis reads), so on two workers it would be the
+# long pole; as two groups it runs on both, each worker building its own direct world.
+LIVE_SHARDS = {"direct": 2}
+_DEALT: pytest.StashKey[dict[str, int]] = pytest.StashKey()
+
+
+def live_group(world_kind: str | None, index: int = 0) -> str:
     """The xdist group of a live item (``--dist loadgroup``): a worker runs a group's items in order.
 
     With the managed NetBox every worker has its own (see ``harness_netbox_target``), so each world
-    kind is a group of its own and kinds run side by side on different workers; the live items that
-    need no world share one more. An external NetBox (HARNESS_NETBOX_URL) is one for all workers:
-    then every live item is in one group, on one worker, as the worlds reset that NetBox."""
+    kind is a group of its own (the kinds in LIVE_SHARDS several, ``index`` is the item's place among
+    that kind's items) and groups run side by side on different workers; the live items that need no
+    world share one more. An external NetBox (HARNESS_NETBOX_URL) is one for all workers: then every
+    live item is in one group, on one worker, as the worlds reset that NetBox."""
     if world_kind is None or os.environ.get("HARNESS_NETBOX_URL"):
         return "live-world"
-    return f"live-world-{world_kind}"
+    shards = LIVE_SHARDS.get(world_kind, 1)
+    return f"live-world-{world_kind}" + (f"-{index % shards}" if shards > 1 else "")
 
 
 def _item(parent: pytest.Collector, name: str, markers: str, fn: Callable[..., None]) -> pytest.Function:
@@ -59,7 +68,9 @@ def _item(parent: pytest.Collector, name: str, markers: str, fn: Callable[..., N
         item.add_marker(getattr(pytest.mark, marker))
     kind = getattr(fn, "world_kind", None)
     if "live" in markers.split():
-        item.add_marker(pytest.mark.xdist_group(live_group(kind)))
+        dealt = parent.config.stash.setdefault(_DEALT, {})
+        index = dealt[str(kind)] = dealt.get(str(kind), -1) + 1  # collection order: the same on every worker
+        item.add_marker(pytest.mark.xdist_group(live_group(kind, index)))
     if kind is not None:
         item.stash[WORLD_KIND] = kind
     return item

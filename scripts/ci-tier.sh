@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The parts of tox's `ci` environment, run in the order given (default: type offline live). Every
+# part runs even when one before it failed; the exit status is non-zero when any failed.
+#   type     mypy on harness/, reference/ and the HNP adapter
+#   offline  the offline tier (no NetBox), on every core
+#   live     the harness's own live tests against the managed NetBox (port 8765, 8775)
+# `make test` runs `type offline` first, then `live` beside the HNP tier (scripts/beside.sh): the live
+# tiers mostly wait on NetBox, the offline tier keeps both cores busy on its own.
+set -uo pipefail
+status=0
+for part in "${@:-type offline live}"; do
+    for p in $part; do
+        echo "ci-tier: $p started $(date +%T)"
+        case $p in
+            type)
+                mypy harness && mypy --strict reference/hh_reference reference/hh_reference_harness \
+                    && mypy --strict adapters/hnp/hh_hnp_harness ;;
+            offline) pytest -m "not live and not defects" -q -n auto --durations=15 ;;
+            live) pytest -m "live and not hnp and not defects" tests -q --durations=15 ;;
+            *) echo "ci-tier: no part '$p' (parts: type, offline, live)" >&2; false ;;
+        esac || { echo "ci-tier: $p failed"; status=1; }
+        echo "ci-tier: $p ended $(date +%T)"
+    done
+done
+exit $status
