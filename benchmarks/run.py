@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 
 from benchmarks.sidebyside import Ratio
 
-BENCHMARKS = ("proxy", "validate", "serve", "render", "broken", "specs")
+BENCHMARKS = ("proxy", "validate", "serve", "render", "broken", "specs", "netbox")
+QUICK = BENCHMARKS[:-1]  # --quick leaves out netbox: it starts two managed NetBox instances
 
 
 def _suite(quick: bool, requests: int | None) -> dict[str, Callable[[], list[Ratio]]]:
-    from benchmarks import bench_cli, bench_proxy, bench_reference, bench_render  # noqa: PLC0415  (each pulls in its subject)
+    from benchmarks import bench_cli, bench_netbox, bench_proxy, bench_reference, bench_render  # noqa: PLC0415  (each pulls in its subject)
 
     reps = 3 if quick else 7
     return {
@@ -26,6 +27,7 @@ def _suite(quick: bool, requests: int | None) -> dict[str, Callable[[], list[Rat
         "render": lambda: bench_render.run((100, 1000), 3 if quick else 5),
         "broken": lambda: bench_cli.broken(1 if quick else 3),
         "specs": lambda: [bench_reference.spec_parse(reps)],
+        "netbox": lambda: bench_netbox.run(120, reps),
     }
 
 
@@ -39,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{platform.machine()} {platform.system()}; ratio = figure / reference, median of A B A B runs")  # fmt: skip
     suite = _suite(args.quick, args.requests)
     started = time.perf_counter()
-    for name in args.only or BENCHMARKS:
+    for name in args.only or (QUICK if args.quick else BENCHMARKS):
         for ratio in suite[name]():
             print(ratio.line(), flush=True)
     print(f"# {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -64,6 +64,16 @@ def test_configuration_has_every_required_setting(tmp_path: Path) -> None:
     assert settings["ISOLATED_DEPLOYMENT"] is True
 
 
+def test_database_connections_are_kept_and_health_checked(tmp_path: Path) -> None:
+    """Kept between requests (a new one per request cost a sixth of each; benchmarks/bench_netbox.py),
+    and checked before reuse, since reset() drops the database under running workers."""
+    _, settings = _written(tmp_path, _config())
+    db = settings["DATABASES"]["default"]
+    assert db["CONN_MAX_AGE"] > 0 and db["CONN_HEALTH_CHECKS"] is True
+    _, per_request = _written(tmp_path, _config(conn_max_age=0))
+    assert per_request["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
+
+
 def test_secret_key_and_peppers_round_trip_and_are_long_enough(tmp_path: Path) -> None:
     config = _config()
     _, settings = _written(tmp_path, config)

@@ -32,6 +32,8 @@ class NetBoxConfig:
     peppers: dict[int, str] = field(repr=False)
     # the modules NetBox loads as plugins (PLUGINS), each installed in NetBox's virtualenv
     plugins: tuple[str, ...] = ()
+    # seconds a database connection is kept between requests (0: one per request; benchmarks/bench_netbox.py)
+    conn_max_age: int = 300
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < SECRET_MIN_LENGTH:
@@ -58,9 +60,12 @@ def render(config: NetBoxConfig) -> str:
             "PASSWORD": config.db_password,
             "HOST": "127.0.0.1",
             "PORT": str(config.db_port),
-            # A connection per request: reset() swaps the database underneath running workers,
-            # and a persistent connection would then fail its next query.
-            "CONN_MAX_AGE": 0,
+            # Persistent connections: a new one per request made PostgreSQL start a backend and
+            # fill its catalog caches every time. reset() drops the database WITH (FORCE) under
+            # running workers; the health check reconnects a connection that ended so, before its
+            # request's first query.
+            "CONN_MAX_AGE": config.conn_max_age,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
     lines = [

@@ -82,8 +82,11 @@ class ManagedNetBox:
         version: str = DEFAULT_VERSION,
         start_timeout_s: float = 120.0,
         plugins: Sequence[Path] = (),
+        *,
+        conn_max_age: int = 300,
     ) -> None:
         self.port = port
+        self.conn_max_age = conn_max_age
         self.version = version
         self.url = f"http://127.0.0.1:{port}"
         self._start_timeout_s = start_timeout_s
@@ -257,6 +260,7 @@ class ManagedNetBox:
             secret_key=self._state["secret_key"],
             peppers={1: self._state["pepper"]},
             plugins=tuple(plugin.module for plugin in self.install.plugins()),
+            conn_max_age=self.conn_max_age,
         )
 
     def _ensure_database(self, postgres: PostgresCluster) -> None:
