@@ -21,7 +21,6 @@ The pact files go to the report directory's ``pacts/`` (or the item's temporary 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -31,6 +30,7 @@ from urllib.parse import parse_qsl
 from harness.adapter import Adapter
 from harness.proxy.server import ContractProxy
 from harness.replay.cassette import Cassette, load_cassette
+from harness.replay.recording import fabric_and_mode, recorded_owner, volatile
 from harness.report.elements import operation_id, spec_file
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
@@ -39,8 +39,6 @@ from harness.world.process import run_action
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # no usage telemetry from a test harness
 
 from pact import Pact, match  # after the telemetry opt-out
-
-RECORDED_OWNER = "hedgehog"  # the twin's owner when the corpus was recorded: the recorded paths name it
 
 
 def _shape(value: Any) -> Any:
@@ -56,13 +54,6 @@ def _json(body: bytes) -> Any:
     return json.loads(body) if body else None
 
 
-def _volatile(body: bytes) -> bool:
-    """Whether a request body carries values that differ from run to run (shas, uuids, times, run ids)."""
-    from harness.suites.replay import masked  # noqa: PLC0415
-
-    return masked(body) != body.decode(errors="replace")
-
-
 def pact_from_recording(consumer: str, cassette: Cassette, provider: str) -> Pact:
     """A Pact V4 between ``consumer`` and ``provider``: an interaction per distinct recorded request.
 
@@ -74,7 +65,7 @@ def pact_from_recording(consumer: str, cassette: Cassette, provider: str) -> Pac
         if exchange.status is None:
             continue
         body = _json(exchange.request_body)
-        loose = body is not None and _volatile(exchange.request_body)
+        loose = body is not None and volatile(exchange.request_body)
         query = sorted(parse_qsl(exchange.query, keep_blank_values=True))
         key = (
             exchange.method,
@@ -104,11 +95,11 @@ def pact_consumer_sync(
     pact_dir: Path, recorder: Recorder,
 ) -> list[Path]:  # fmt: skip
     """Run the implementation's sync against Pact mocks of the recorded NetBox and GitHub; return the pact files."""
-    from harness.suites.replay import _fabric_and_mode, offline_world  # noqa: PLC0415 - the same rules
+    from harness.suites.replay import offline_world  # noqa: PLC0415 - the same rules
 
     netbox = load_cassette(scenario / "netbox.yaml", specs, "netbox")
     github = load_cassette(scenario / "github.yaml", specs, "github")
-    fabric, mode = _fabric_and_mode(netbox)
+    fabric, mode = fabric_and_mode(netbox)
     consumer = str(adapter.info.get("name") or adapter.name)
     pacts = {"netbox": pact_from_recording(consumer, netbox, "netbox"),
              "github": pact_from_recording(consumer, github, "github")}  # fmt: skip
@@ -120,10 +111,10 @@ def pact_consumer_sync(
         for boundary, server in servers.items():
             proxies[boundary] = ContractProxy(str(server.url).rstrip("/"), specs, boundary).start()
             stack.callback(proxies[boundary].stop)
-        world = offline_world(proxies["netbox"].url, crds_dir=crds_dir, workdir=workdir, root=root, mode=mode)
-        with world as (offline, *_):
-            # GitHub is the Pact mock of the recording, owner and repository as recorded
-            endpoints = dataclasses.replace(offline, github_url=proxies["github"].url, github_owner=RECORDED_OWNER)
+        # GitHub is the Pact mock of the recording, owner and repository as recorded
+        world = offline_world(proxies["netbox"].url, crds_dir=crds_dir, workdir=workdir, root=root, mode=mode,
+                              github=(proxies["github"].url, recorded_owner(github)))  # fmt: skip
+        with world as (endpoints, *_):
             result = run_action(adapter.command("sync", endpoints, fabric=fabric))
         mismatches = {b: list(s.mismatches) for b, s in servers.items()}
     for boundary, proxy in proxies.items():

@@ -23,18 +23,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 
 from harness.adapter import Adapter, Endpoints
 from harness.proxy.exchange import Exchange
 from harness.replay.cassette import Cassette, load_cassette
+from harness.replay.recording import fabric_and_mode, masked
 from harness.replay.server import ReplayServer, request_key
 from harness.report.elements import operation_id, spec_file
 from harness.report.events import Recorder
@@ -45,30 +44,7 @@ from harness.targets.kube.local import LocalKube
 from harness.world.live import REPO, rendered_keys
 from harness.world.process import run_action
 
-_VOLATILE = (
-    (re.compile(rb"\b[0-9a-f]{40}\b"), b"<sha>"),
-    (re.compile(rb"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), b"<uuid>"),
-    (re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), b"<time>"),
-    (re.compile(rb"\b(sync|run)-[0-9a-zA-Z_-]{6,}\b"), b"<run>"),
-)
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
-
-def masked(body: bytes) -> str:
-    for pattern, replacement in _VOLATILE:
-        body = pattern.sub(replacement, body)
-    return body.decode(errors="replace")
-
-
-def _fabric_and_mode(netbox: Cassette) -> tuple[str, str]:
-    """The fabric the recording synced (the first site read by slug) and its GitOps mode."""
-    for exchange in netbox.exchanges:
-        slug = parse_qs(exchange.query).get("slug")
-        if exchange.path.rstrip("/").endswith("/dcim/sites") and slug and exchange.response_body:
-            site = json.loads(exchange.response_body)["results"][0]
-            mode = (site.get("custom_fields") or {}).get("hh_gitops_mode") or {}
-            return slug[0], str(mode.get("value") if isinstance(mode, dict) else mode or "direct")
-    raise AssertionError(f"{netbox.path}: the recording never reads a site by slug; it is not a sync recording")
 
 
 def _recorded_files(github: Cassette, fabric: str) -> dict[str, bytes]:
@@ -120,24 +96,30 @@ def _cluster_keys(kube: Any, specs: SpecSet) -> set[str]:
 
 @contextlib.contextmanager
 def offline_world(
-    netbox_url: str, *, crds_dir: Path, workdir: Path, root: Path, mode: str
-) -> Iterator[tuple[Endpoints, Endpoint, Endpoint]]:
+    netbox_url: str, *, crds_dir: Path, workdir: Path, root: Path, mode: str, github: tuple[str, str] | None = None
+) -> Iterator[tuple[Endpoints, Endpoint | None, Endpoint]]:
     """The implementation's endpoints for a sync with no NetBox: ``netbox_url`` (a replay or a mock of
-    a recording), the GitHub twin with a fresh repository and the Kubernetes stand-in with the real
-    CRDs; yields (endpoints, the twin's endpoint, the stand-in's) and stops both afterwards."""
-    twin, kube = GitHubTwin(), LocalKube(crds=[crds_dir], ready_delay=0.05)
+    a recording), GitHub (``github``: the URL and owner of a mock of a recording, else the GitHub twin
+    with a fresh repository) and the Kubernetes stand-in with the real CRDs; yields (endpoints, the
+    twin's endpoint or None, the stand-in's) and stops what it started afterwards."""
+    twin, kube = (GitHubTwin() if github is None else None), LocalKube(crds=[crds_dir], ready_delay=0.05)
     try:
-        gh, k = twin.start(), kube.start()
-        with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
-            http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
+        gh, k = (twin.start() if twin else None), kube.start()
+        if gh is not None:
+            with httpx.Client(base_url=gh.url, headers={"Authorization": f"Bearer {gh.secret}"}, timeout=30) as http:
+                http.post("/user/repos", json={"name": REPO, "auto_init": True}).raise_for_status()
+            github_url, owner, token = gh.url, str(gh.extra["owner"]), gh.secret or ""
+        else:
+            (github_url, owner), token = github or ("", ""), "recorded"
         yield Endpoints(
-            netbox_url=netbox_url, netbox_token="recorded", github_url=gh.url, github_token=gh.secret or "",
-            github_owner=gh.extra["owner"], github_repo=REPO, github_branch="main", kubeconfig=k.extra["kubeconfig"],
+            netbox_url=netbox_url, netbox_token="recorded", github_url=github_url, github_token=token,
+            github_owner=owner, github_repo=REPO, github_branch="main", kubeconfig=k.extra["kubeconfig"],
             kube_context=k.extra["context"], workdir=workdir, spec_root=root,
             settings={"gitops_mode": mode, "ready_timeout_s": "30"},
         ), gh, k  # fmt: skip
     finally:
-        twin.stop()
+        if twin is not None:
+            twin.stop()
         kube.stop()
 
 
@@ -147,11 +129,12 @@ def replay_sync(
 ) -> None:  # fmt: skip
     netbox = load_cassette(scenario / "netbox.yaml", specs, "netbox")
     github = load_cassette(scenario / "github.yaml", specs, "github")
-    fabric, mode = _fabric_and_mode(netbox)
+    fabric, mode = fabric_and_mode(netbox)
     recorded_files = _recorded_files(github, fabric)
     problems: list[str] = []
     with ReplayServer(netbox) as replay, offline_world(replay.url, crds_dir=crds_dir, workdir=workdir, root=root,
                                                        mode=mode) as (endpoints, gh, k):  # fmt: skip
+        assert gh is not None  # the twin: the checks read what the sync committed
         owner = gh.extra["owner"]
         # the checks below read the twin and the stand-in before they stop
         result = run_action(adapter.command("sync", endpoints, fabric=fabric))

@@ -45,6 +45,8 @@ class World:
     proxies: dict[str, ContractProxy] = field(default_factory=dict)
     twin: GitHubTwin | None = None
     kube_target: LocalKube | None = None
+    # commits are immutable: each is read once (snapshots walk the history many times in a run)
+    _commits: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     # -- the implementation under test, through its adapter ------------------------------------
     def command(self, action: str, **options: str) -> Command:
@@ -85,7 +87,11 @@ class World:
             sha = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/ref/heads/{branch}").json()["object"]["sha"]
             chain = []
             while sha:
-                commit = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/commits/{sha}").json()
+                if sha not in self._commits:
+                    answer = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/commits/{sha}")
+                    answer.raise_for_status()
+                    self._commits[sha] = answer.json()
+                commit = self._commits[sha]
                 chain.append(commit)
                 sha = commit["parents"][0]["sha"] if commit["parents"] else ""
             return chain
