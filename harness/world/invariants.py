@@ -75,8 +75,13 @@ class Systems:
         """``Kind/name`` -> the committed object, for every file under fabrics/<fabric>/."""
         found = {}
         for data in self.files.values():
-            obj = yaml.safe_load(data)
-            found[f"{obj['kind']}/{obj['metadata']['name']}"] = obj
+            try:
+                obj = yaml.safe_load(data)
+            except yaml.YAMLError:
+                continue  # not a manifest (a fixture's broken file): no desired object
+            meta = obj.get("metadata") if isinstance(obj, dict) else None
+            if isinstance(meta, dict) and isinstance(obj.get("kind"), str) and isinstance(meta.get("name"), str):
+                found[f"{obj['kind']}/{meta['name']}"] = obj
         return found
 
     @cached_property
