@@ -44,6 +44,7 @@ from harness.world.crash import CrashPointError, StepCrash, run_until_crash
 from harness.world.live import REPO, WORLD_READY_DELAY_S, World
 from harness.world.process import RunningService, RunResult, run_action
 
+RESOURCE_FIELDS = (("resource_lifecycle", "lifecycle"), ("resource_drift", "drift"))  # machine, observation field
 SLOW = frozenset({"HH-NET-002", "HH-NET-011", "HH-NET-021"})  # a 12 s hold per faulted attempt
 SYNC: Action = ("sync", {})
 
@@ -196,10 +197,19 @@ class Executor:
         return self.world.observe()
 
     # -- checks ---------------------------------------------------------------------------------
-    def edges(self, entry: Any, held: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
-        """The (machine, source, dest) edges a held transition took, where the spec gives one source."""
+    def edges(
+        self, entry: Any, held: list[tuple[str, str]], state: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, str, str]]:
+        """The (machine, source, dest) edges a held transition took, where the spec gives one source.
+        A resource-level edge only when a resource is in ``dest`` with the entry's code (in ``state``,
+        the observation after the run): being in the state alone does not say which edge led there."""
         out = []
+        coded = {(machine, str((r.get(field) or {}).get("state")))
+                 for r in (state or {}).get("resources", []) for machine, field in RESOURCE_FIELDS
+                 if (r.get(field) or {}).get("code") == entry.code}  # fmt: skip
         for machine, dest in held:
+            if machine in dict(RESOURCE_FIELDS) and (machine, dest) not in coded:
+                continue
             spec = next(m for m in self.specs.machines if m.id == machine)
             triggers = {t.trigger for t in entry.transitions if t.machine == machine and t.to == dest}
             sources = {s for tr in spec.transitions if tr.trigger in triggers and tr.dest == dest for s in tr.sources}
@@ -221,7 +231,7 @@ class Executor:
         earlier = None if before is None else before.get("resources", [])
         r_problems, r_held = F.resource_problems(entry, state.get("resources", []), earlier)
         problems += t_problems + r_problems + F.alert_problems(entry, state.get("alerts", []))
-        return problems, self.edges(entry, held + r_held)
+        return problems, self.edges(entry, held + r_held, state)
 
     # -- recipes --------------------------------------------------------------------------------
     def run(self, case: F.FaultCase) -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -314,7 +324,7 @@ class Executor:
                 problems += F.message_problems(entry, result.stdout + " ".join(str(a.get("message")) for a in alerts))
                 t, held = F.transition_problems(entry, state)
                 r, r_held = F.resource_problems(entry, state.get("resources", []), before.get("resources", []))
-                return problems + t + r, self.edges(entry, held + r_held)
+                return problems + t + r, self.edges(entry, held + r_held, state)
             finally:
                 bad.undo()
         return [f"{case.code}: inject.kind {kind!r} has no executor in the live fault suite"], []

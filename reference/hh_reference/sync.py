@@ -203,6 +203,8 @@ class Syncer:
             entity = resource_key(fabric, KINDS[kind].plural, name)
             if self.store.state("resource_drift", entity) == "actual_only":
                 self.store.fire("resource_drift", entity, "delete_accepted")
+                if self.cluster.get(kind, name, retry=False) is None:  # a GET answers 404: gone
+                    self.store.fire("resource_drift", entity, "delete_observed")
             if self.store.state("resource_lifecycle", entity) in ("committed", "pending", "synced", "drifted"):
                 self.store.fire("resource_lifecycle", entity, "source_deleted")
             if self.store.state("resource_lifecycle", entity) == "orphaned":
@@ -300,8 +302,12 @@ class Syncer:
         entity = self._entity(fabric, key)
         self.store.ensure("resource_drift", entity)
         unwanted = Observation(desired_present=False, actual_present=True, spec_equal=False)
-        for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), unwanted):
-            self.store.fire("resource_drift", entity, trigger, dest=dest)
+        for _ in range(3):  # e.g. creation_pending -> spec_drift -> actual_only: one declared step at a time
+            steps = drift_triggers(self.store.state("resource_drift", entity), unwanted)
+            if not steps:
+                break
+            for trigger, dest in steps:
+                self.store.fire("resource_drift", entity, trigger, dest=dest)
 
     def _drift_settled(self, entity: str) -> None:
         """resource_drift of an object our apply made equal to the branch and that is Ready: in_sync."""
