@@ -30,6 +30,8 @@ def run(requests: int, repetitions: int) -> list[Ratio]:
         "persistent": ManagedNetBox(port=PORTS["persistent"]),
         "per-request": ManagedNetBox(port=PORTS["per-request"], conn_max_age=0),
     }
+    for netbox in instances.values():
+        netbox.stop()  # one left running would keep the configuration it was started with
     try:
         endpoints = {name: netbox.start() for name, netbox in instances.items()}
         fast, slow = endpoints["persistent"], endpoints["per-request"]
