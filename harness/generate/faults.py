@@ -238,6 +238,15 @@ def transition_problems(entry: ErrorEntry, view: Mapping[str, Any]) -> tuple[lis
     return problems, held
 
 
+# the resource-level machines and the field of an observed resource that holds each one's state
+RESOURCE_FIELDS: Mapping[str, str] = {"resource_lifecycle": "lifecycle", "resource_drift": "drift"}
+
+
+def recipe_times(recipe: Mapping[str, Any]) -> int | None:
+    """How many calls a recipe faults (None: always)."""
+    return None if recipe.get("times", 1) == "always" else int(recipe.get("times", 1))
+
+
 def resource_problems(
     entry: ErrorEntry, resources: Sequence[Mapping[str, Any]], before: Sequence[Mapping[str, Any]] | None = None
 ) -> tuple[list[str], list[tuple[str, str]]]:
@@ -246,9 +255,9 @@ def resource_problems(
     another state or with another code than before): a state left by an earlier run is no evidence."""
     problems, held = [], []
     for t in entry.transitions:
-        if t.machine not in ("resource_lifecycle", "resource_drift"):
+        if t.machine not in RESOURCE_FIELDS:
             continue
-        field = "lifecycle" if t.machine == "resource_lifecycle" else "drift"
+        field = RESOURCE_FIELDS[t.machine]
         was = {_resource_id(r): r.get(field) or {} for r in before or ()}
         moved = [r for r in resources if before is None or (r.get(field) or {}) != was.get(_resource_id(r))]
         states = {str((r.get(field) or {}).get("state")) for r in moved}

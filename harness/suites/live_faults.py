@@ -44,7 +44,6 @@ from harness.world.crash import CrashPointError, StepCrash, run_until_crash
 from harness.world.live import REPO, WORLD_READY_DELAY_S, World
 from harness.world.process import RunningService, RunResult, run_action
 
-RESOURCE_FIELDS = (("resource_lifecycle", "lifecycle"), ("resource_drift", "drift"))  # machine, observation field
 SLOW = frozenset({"HH-NET-002", "HH-NET-011", "HH-NET-021"})  # a 12 s hold per faulted attempt
 SYNC: Action = ("sync", {})
 
@@ -205,10 +204,10 @@ class Executor:
         the observation after the run): being in the state alone does not say which edge led there."""
         out = []
         coded = {(machine, str((r.get(field) or {}).get("state")))
-                 for r in (state or {}).get("resources", []) for machine, field in RESOURCE_FIELDS
+                 for r in (state or {}).get("resources", []) for machine, field in F.RESOURCE_FIELDS.items()
                  if (r.get(field) or {}).get("code") == entry.code}  # fmt: skip
         for machine, dest in held:
-            if machine in dict(RESOURCE_FIELDS) and (machine, dest) not in coded:
+            if machine in F.RESOURCE_FIELDS and (machine, dest) not in coded:
                 continue
             spec = next(m for m in self.specs.machines if m.id == machine)
             triggers = {t.trigger for t in entry.transitions if t.machine == machine and t.to == dest}
@@ -260,7 +259,7 @@ class Executor:
         self.observed_before = self.observe()
         preserves = case.entry.preserves
         before = snapshot(self.world, preserves)  # after the precondition: what the faulted run must not lose
-        times = None if recipe.get("times", 1) == "always" else int(recipe.get("times", 1))
+        times = F.recipe_times(recipe)
         if made and "cluster_objects" in before and not F.expected_faulted(case.entry, times)[1]:
             before["cluster_objects"] -= made  # made for the run to delete: a run that recovers does
         proxy.clear()
@@ -279,7 +278,7 @@ class Executor:
         if injection.fired == 0:
             return [f"{case.code}: the recipe's operation {recipe['operation']} was never called by the "
                     f"implementation's run (the recipe cannot be executed against it)"], []  # fmt: skip
-        times = None if recipe.get("times", 1) == "always" else int(recipe.get("times", 1))
+        times = F.recipe_times(recipe)
         same_body = recipe["kind"] != "git_concurrent_update" and recipe["operation"] != "github.git.update_ref"
         attempts = F.first_call(proxy.exchanges, recipe["operation"], case.code, same_body=same_body)
         problems += F.retry_problems(entry, attempts, times, injection.fired_at, proxy.exchanges)

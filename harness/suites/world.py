@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from harness.generate.faults import machine_files, transition_element
+from harness.generate.faults import RESOURCE_FIELDS, machine_files, transition_element
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
@@ -69,7 +69,7 @@ def _states(observation: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     fabric = observation.get("fabric") or {}
     found = {("fabric_sync", str(fabric.get("name"))): str((fabric.get("fabric_sync") or {}).get("state"))}
     for r in observation.get("resources", []):
-        for machine, key in (("resource_lifecycle", "lifecycle"), ("resource_drift", "drift")):
+        for machine, key in RESOURCE_FIELDS.items():
             if (r.get(key) or {}).get("state"):
                 found[(machine, f"{r['plural']}/{r['name']}")] = str(r[key]["state"])
     return found

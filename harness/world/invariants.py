@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from harness.generate.faults import RESOURCE_FIELDS
 from harness.spec.models import SpecSet, StateMachine
 from harness.world.live import REPO, World
 
@@ -467,8 +468,8 @@ def entities(observation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     found += [("pull_request", n, str(v.get("state"))) for n, v in (fabric.get("pull_requests") or {}).items()]
     for r in observation.get("resources", []):
         entity = f"{r['plural']}/{r['name']}"
-        found += [(m, entity, str(r[k]["state"])) for m, k in (("resource_lifecycle", "lifecycle"),
-                  ("resource_drift", "drift")) if (r.get(k) or {}).get("state")]  # fmt: skip
+        found += [(m, entity, str(r[k]["state"])) for m, k in RESOURCE_FIELDS.items()
+                  if (r.get(k) or {}).get("state")]  # fmt: skip
     found += [("reconciliation_alert", f"{name}/{a.get('id')}", str(a.get("state")))
               for a in observation.get("alerts", []) if a.get("id") is not None]  # fmt: skip
     return found

@@ -290,20 +290,21 @@ class Syncer:
 
     def _drift_absent(self, fabric: str, key: str) -> None:
         """resource_drift of an object in the branch but not in the cluster: desired_only."""
-        entity = self._entity(fabric, key)
-        self.store.ensure("resource_drift", entity)
         absent = Observation(desired_present=True, actual_present=False, spec_equal=False)
-        for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), absent):
-            self.store.fire("resource_drift", entity, trigger, dest=dest)
+        self._drift_observed(fabric, key, absent, most=1)
 
     def _drift_unwanted(self, fabric: str, key: str) -> None:
         """resource_drift of a managed object in the cluster that the branch no longer has, as prune
         is about to delete it: actual_only (a refused delete leaves it so)."""
+        self._drift_observed(fabric, key, Observation(desired_present=False, actual_present=True, spec_equal=False))
+
+    def _drift_observed(self, fabric: str, key: str, seen: Observation, most: int = 3) -> None:
+        """Take up to ``most`` declared resource_drift steps towards what ``seen`` shows, one at a time
+        (e.g. creation_pending -> spec_drift -> actual_only), evaluating the guards on it."""
         entity = self._entity(fabric, key)
         self.store.ensure("resource_drift", entity)
-        unwanted = Observation(desired_present=False, actual_present=True, spec_equal=False)
-        for _ in range(3):  # e.g. creation_pending -> spec_drift -> actual_only: one declared step at a time
-            steps = drift_triggers(self.store.state("resource_drift", entity), unwanted)
+        for _ in range(most):
+            steps = drift_triggers(self.store.state("resource_drift", entity), seen)
             if not steps:
                 break
             for trigger, dest in steps:
