@@ -375,8 +375,8 @@ DEFECTS = [
         what="Prune is given the wanted objects' names instead of Kind/name keys, so it deletes every object the "
         "sync has just applied.",
         file="sync.py",
-        old="pruned = self.cluster.prune(fabric, {object_key(o) for o in objects})",
-        new='pruned = self.cluster.prune(fabric, {o["metadata"]["name"] for o in objects})',
+        old="fabric, {object_key(o) for o in objects}, before_delete=",
+        new='fabric, {o["metadata"]["name"] for o in objects}, before_delete=',
         suite=REPLAY,
         caught_by="tests/cassettes/sync::replay",
     ),

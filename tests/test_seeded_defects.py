@@ -43,3 +43,11 @@ def test_generated_suite_catches_the_seeded_defect(defect: Defect, tmp_path: Pat
     assert f"FAILED {defect.caught_by}" in result.stdout, (
         f"{defect.name}: the suite failed, but not in {defect.caught_by}\n" + result.stdout[-3000:]
     )
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
+def test_every_seeded_defect_still_applies(defect: Defect) -> None:
+    """Each patch's code is in the reference exactly once, in every tier: a change of the reference
+    that moves the code must move the defect with it, not leave a suite run that cannot seed it."""
+    source = (Path(__file__).resolve().parents[1] / "reference" / "hh_reference" / defect.file).read_text("utf-8")
+    assert source.count(defect.old) == 1, f"{defect.name}: the code to patch is not found once in {defect.file}"

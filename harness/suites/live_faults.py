@@ -41,6 +41,7 @@ from harness.world.bad_input import (
     open_sync_pull,
 )
 from harness.world.crash import CrashPointError, StepCrash, run_until_crash
+from harness.world.invariants import check_invariants
 from harness.world.live import REPO, WORLD_READY_DELAY_S, World
 from harness.world.process import RunningService, RunResult, run_action
 
@@ -162,8 +163,10 @@ def surfaced(result: RunResult) -> str:
 class Executor:
     """Runs one catalog entry's recipe in a world and returns (problems, edges taken)."""
 
-    def __init__(self, world: World, specs: SpecSet, crds_dir: Path, tmp: Path) -> None:
+    def __init__(self, world: World, specs: SpecSet, crds_dir: Path, tmp: Path, *, recorder: Recorder | None = None,
+                 files: Mapping[str, str] | None = None) -> None:  # fmt: skip
         self.world, self.specs, self.crds_dir, self.tmp = world, specs, crds_dir, tmp
+        self.recorder, self.files = recorder, files  # given: the invariants of what a failed run reports
         self.cluster = Cluster(world)
         self.ctx = self._context()
         self.observed_before: Mapping[str, Any] | None = None  # by the last armed run, before its fault
@@ -230,7 +233,15 @@ class Executor:
         earlier = None if before is None else before.get("resources", [])
         r_problems, r_held = F.resource_problems(entry, state.get("resources", []), earlier)
         problems += t_problems + r_problems + F.alert_problems(entry, state.get("alerts", []))
-        return problems, self.edges(entry, held + r_held, state)
+        return problems + self.invariants(case, state), self.edges(entry, held + r_held, state)
+
+    def invariants(self, case: F.FaultCase, state: Mapping[str, Any]) -> list[str]:
+        """The invariants of the states the implementation reports right after the failed run (its
+        recipe's fixture still in place), evaluated on the systems. Not behind a swapped cluster:
+        the harness reads the world's own cluster, which the implementation then does not see."""
+        if self.recorder is None or self.files is None or self.cluster.proxy.upstream != self.cluster.original:
+            return []
+        return [f"{case.code}: {p}" for p in check_invariants(self.world, self.specs, self.recorder, self.files, state)]
 
     # -- recipes --------------------------------------------------------------------------------
     def run(self, case: F.FaultCase) -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -323,7 +334,7 @@ class Executor:
                 problems += F.message_problems(entry, result.stdout + " ".join(str(a.get("message")) for a in alerts))
                 t, held = F.transition_problems(entry, state)
                 r, r_held = F.resource_problems(entry, state.get("resources", []), before.get("resources", []))
-                return problems + t + r, self.edges(entry, held + r_held, state)
+                return problems + t + r + self.invariants(case, state), self.edges(entry, held + r_held, state)
             finally:
                 bad.undo()
         return [f"{case.code}: inject.kind {kind!r} has no executor in the live fault suite"], []
@@ -437,13 +448,11 @@ def heal(world: World, kind: str) -> list[str]:
 
 def run_fault(case: F.FaultCase, world: World, *, specs: SpecSet, crds_dir: Path, tmp: Path, recorder: Recorder,
               files: Mapping[str, str]) -> None:  # fmt: skip
-    """The item body: execute, record the verdict and the edges, restore the baseline.
-
-    The invariants of the reported states are not evaluated here yet: a recipe's fixture is undone
-    (and a swapped cluster restored) before the item ends, so the systems no longer show what the
-    implementation reported; the world and crash items evaluate them."""
+    """The item body: execute, record the verdict and the edges, restore the baseline. After a run
+    that must fail, the invariants of the states the implementation then reports are evaluated on
+    the systems (before the recipe's fixture is undone)."""
     try:
-        problems, edges = Executor(world, specs, crds_dir, tmp).run(case)
+        problems, edges = Executor(world, specs, crds_dir, tmp, recorder=recorder, files=files).run(case)
     finally:
         healed = heal(world, world_kind(case))
     F.record_case(recorder, case, problems, edges, files)

@@ -237,8 +237,10 @@ class Cluster:
         objects: Iterable[Mapping[str, Any]],
         *,
         on_step: Callable[[str, str], None] | None = None,
+        before_replace: Callable[[str], None] | None = None,
     ) -> ApplyResult:
-        """Create or replace each of ``objects`` (``prune`` removes what is no longer wanted)."""
+        """Create or replace each of ``objects`` (``prune`` removes what is no longer wanted);
+        ``before_replace(key)`` before an object whose spec differs from the branch is replaced."""
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
@@ -246,7 +248,7 @@ class Cluster:
         for obj in sorted(objects, key=object_key):
             key = object_key(obj)
             wanted.add(key)
-            outcome = self._apply_one(fabric, obj)
+            outcome = self._apply_one(fabric, obj, before_replace)
             {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(key)
             if on_step:
                 on_step("apply", key)
@@ -285,7 +287,9 @@ class Cluster:
         meta.setdefault("labels", {}).update({MANAGED_BY: MANAGER, FABRIC_LABEL: fabric})
         return dict(body)
 
-    def _apply_one(self, fabric: str, obj: Mapping[str, Any]) -> str:
+    def _apply_one(
+        self, fabric: str, obj: Mapping[str, Any], before_replace: Callable[[str], None] | None = None
+    ) -> str:
         """Create or replace one object. A 409 (someone wrote in between, HH-K8S-001) is retried by
         re-reading the object, under the catalog's retry policy for that code."""
         body = self._desired(fabric, obj)
@@ -314,6 +318,8 @@ class Cluster:
                 return "created"
             if live.get("spec") == body.get("spec") and _labels_ok(live, body):
                 return "unchanged"
+            if before_replace and live.get("spec") != body.get("spec"):
+                before_replace(f"{kind}/{name}")
             # A full replace (not a merge patch) so fields NetBox dropped are dropped here too; the
             # resourceVersion makes it fail with 409 if someone wrote since our read.
             replacement = {

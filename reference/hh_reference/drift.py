@@ -128,8 +128,13 @@ def drift_triggers(state: str, obs: Observation) -> list[tuple[str, str]]:
             if d:
                 return [("actual_removed", "desired_only")]
         case "desired_only":
+            if a:
+                return [("actual_appeared", "in_sync" if eq else "spec_drift")]
             if not d and not a:
                 return [("desired_withdrawn", "unobserved")]
+        case "actual_only":
+            if d and a:
+                return [("desired_added", "in_sync" if eq else "spec_drift")]
         case "deletion_pending":
             if not a:
                 return [("delete_observed", "unobserved")]

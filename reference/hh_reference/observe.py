@@ -4,11 +4,12 @@ differs in the state machines (resource_drift per object, resource_lifecycle, fa
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hh_reference.cluster import Cluster
-from hh_reference.drift import Drift, compare, drift_triggers
+from hh_reference.drift import Drift, Observation, compare, drift_triggers
 from hh_reference.gitops import GitOps
 from hh_reference.manifests import to_files
 from hh_reference.naming import KINDS
@@ -25,6 +26,26 @@ class DriftReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"fabric": self.fabric, "head": self.head, "drifts": [d.to_json() for d in self.drifts]}
+
+
+def record_observations(
+    store: Store, fabric: str, drifts: list[Drift], observations: Mapping[tuple[str, str], Observation]
+) -> None:
+    """Step resource_drift (and resource_lifecycle's drift edges) of each object to what one
+    comparison of the target branch with the cluster showed."""
+    codes = {(d.kind, d.name): d.code for d in drifts if d.code}
+    for (kind, name), obs in observations.items():
+        entity = resource_key(fabric, KINDS[kind].plural, name)
+        store.ensure("resource_drift", entity)
+        for trigger, dest in drift_triggers(store.state("resource_drift", entity), obs):
+            store.fire("resource_drift", entity, trigger, code=codes.get((kind, name)), dest=dest)
+        lifecycle = store.state("resource_lifecycle", entity)
+        if lifecycle == "synced" and obs.desired_present and not obs.spec_equal:
+            # changed in the cluster (HH-SYNC-002) or deleted from it (HH-SYNC-003)
+            code = "HH-SYNC-002" if obs.actual_present else "HH-SYNC-003"
+            store.fire("resource_lifecycle", entity, "drift_detected", code=code)
+        elif lifecycle == "drifted" and obs.spec_equal:
+            store.fire("resource_lifecycle", entity, "drift_reverted")
 
 
 class DriftChecker:
@@ -46,19 +67,7 @@ class DriftChecker:
         git_last = self.gitops.read_files(last, prefix) if last else None
         live = self.cluster.list_managed(fabric)
         drifts, observations = compare(rendered, git_head, git_last, live)
-        codes = {(d.kind, d.name): d.code for d in drifts}
-        for (kind, name), obs in observations.items():
-            entity = resource_key(fabric, KINDS[kind].plural, name)
-            self.store.ensure("resource_drift", entity)
-            for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), obs):
-                self.store.fire("resource_drift", entity, trigger, code=codes.get((kind, name)), dest=dest)
-            lifecycle = self.store.state("resource_lifecycle", entity)
-            if lifecycle == "synced" and obs.desired_present and not obs.spec_equal:
-                # changed in the cluster (HH-SYNC-002) or deleted from it (HH-SYNC-003)
-                code = "HH-SYNC-002" if obs.actual_present else "HH-SYNC-003"
-                self.store.fire("resource_lifecycle", entity, "drift_detected", code=code)
-            elif lifecycle == "drifted" and obs.spec_equal:
-                self.store.fire("resource_lifecycle", entity, "drift_reverted")
+        record_observations(self.store, fabric, drifts, observations)
         self._fabric_level(fabric, drifts)
         report = DriftReport(fabric, tuple(drifts), head)
         self.store.set_value(fabric, "drift_report", json.dumps(report.to_json(), sort_keys=True))

@@ -3,6 +3,7 @@ the state store, the syncer and the drift checker."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import ClassVar
@@ -56,21 +57,19 @@ def netbox_client(config: Config, catalog: ErrorCatalog) -> NetBox:
 class AlertJournal:
     """Every alert raised or changed, as a journal entry on its fabric's site (what
     reconciliation_alert's invariants ask: the alert's code and id, its resolution, its suppression
-    with operator and reason). NetBox being unreachable must not fail what raised the alert: the
-    alert itself stays in the store and is listed by the status API."""
+    with operator and reason). NetBox being unreachable or refusing the write must not fail what
+    raised the alert, nor lose its entry: entries NetBox did not take wait in the store, in order, and
+    are written by the next alert change or sync run of the fabric (``flush``)."""
 
     KINDS: ClassVar[dict[str, str]] = {"critical": "danger", "error": "danger"}
+    PENDING = "alert_journal_pending"
 
-    def __init__(self, netbox: NetBox) -> None:
+    def __init__(self, netbox: NetBox, store: Store) -> None:
         self.netbox = netbox
+        self.store = store
         self._sites: dict[str, int] = {}
 
     def __call__(self, alert: Alert, trigger: str) -> None:
-        try:
-            site_id = self._sites.get(alert.fabric) or self.netbox.fabric(alert.fabric).id
-        except (IntegrationError, FabricNotFound):
-            return  # not a fabric NetBox knows (the webhook scope), or NetBox unreachable
-        self._sites[alert.fabric] = site_id
         if trigger == "raised":
             kind, text = self.KINDS.get(alert.severity, "warning"), f"alert {alert.id} {alert.code}: {alert.message}"
         elif trigger == "resolve":
@@ -79,10 +78,35 @@ class AlertJournal:
             kind, text = "info", f"alert {alert.id} {alert.code} suppressed by {alert.operator}: {alert.reason}"
         else:
             kind, text = "info", f"alert {alert.id} {alert.code} {trigger}d by {alert.operator}"
+        pending = self._pending(alert.fabric)
+        self.store.set_value(alert.fabric, self.PENDING, json.dumps([*pending, [kind, text]]))
+        self.flush(alert.fabric)
+
+    def _pending(self, fabric: str) -> list[list[str]]:
+        return list(json.loads(self.store.get_value(fabric, self.PENDING) or "[]"))
+
+    def flush(self, fabric: str) -> None:
+        """Write the fabric's waiting entries, oldest first, until NetBox refuses one."""
+        pending = self._pending(fabric)
+        if not pending:
+            return
         try:
-            self.netbox.journal("dcim.site", site_id, kind, text)
-        except IntegrationError as error:
-            log.warning("the journal entry for alert %s was not written: %s", alert.id, error.code)
+            site_id = self._sites.get(fabric) or self.netbox.fabric(fabric).id
+        except FabricNotFound:
+            pending = []  # not a fabric NetBox knows (the webhook scope): nowhere to journal
+        except IntegrationError:
+            return  # NetBox unreachable: the entries wait
+        else:
+            self._sites[fabric] = site_id
+            while pending:
+                kind, text = pending[0]
+                try:
+                    self.netbox.journal("dcim.site", site_id, kind, text)
+                except IntegrationError as error:
+                    log.warning("a journal entry for an alert of %s waits: %s", fabric, error.code)
+                    break
+                pending.pop(0)
+        self.store.set_value(fabric, self.PENDING, json.dumps(pending))
 
 
 def build(config: Config) -> Services:
@@ -122,5 +146,5 @@ def build(config: Config) -> Services:
         required_checks=[c.strip() for c in config.required_checks.split(",") if c.strip()],
     )
     drift = DriftChecker(netbox=netbox, gitops=gitops, cluster=cluster, store=store, gitops_path=config.gitops_path)
-    store.alert_listeners.append(AlertJournal(netbox))
+    store.alert_listeners.append(AlertJournal(netbox, store))
     return Services(config, catalog, store, netbox, gitops, cluster, syncer, drift)

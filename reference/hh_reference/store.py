@@ -249,6 +249,13 @@ class Store:
         self._tell(alert, "raised")
         return alert
 
+    def catch_up_alerts(self, fabric: str) -> None:
+        """Let each alert listener that keeps what it could not pass on (``flush``) try again."""
+        for listener in self.alert_listeners:
+            flush = getattr(listener, "flush", None)
+            if flush is not None:
+                flush(fabric)
+
     def _tell(self, alert: Alert, trigger: str) -> None:
         for listener in self.alert_listeners:
             listener(alert, trigger)

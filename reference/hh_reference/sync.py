@@ -18,12 +18,13 @@ from typing import Any
 
 from hh_reference.cluster import Cluster, object_key, ready_state
 from hh_reference.contracts import first_violation
-from hh_reference.drift import Observation, drift_triggers
+from hh_reference.drift import Observation, compare, drift_triggers
 from hh_reference.errors import IntegrationError, condition_error, raise_condition
 from hh_reference.gitops import GitOps, git_blob_sha, tree_digest
 from hh_reference.manifests import to_files
 from hh_reference.naming import KINDS, manifest_path
 from hh_reference.netbox import NetBox
+from hh_reference.observe import record_observations
 from hh_reference.render import render_fabric
 from hh_reference.setup import check_setup
 from hh_reference.snapshot import Site
@@ -127,6 +128,7 @@ class Syncer:
         try:
             site = self.netbox.fabric(fabric)
             site_id = site.id
+            self.store.catch_up_alerts(fabric)  # alert journal entries NetBox refused before
             outcome = self._run(fabric, sync_id, site, resumed)
         except IntegrationError as error:
             self._fail(fabric, sync_id, site_id, error)
@@ -184,9 +186,20 @@ class Syncer:
         outcome.commit = commit
 
         self.cluster.check_served(o["kind"] for o in objects)
-        applied = self.cluster.apply(fabric, objects)
+        applied = self.cluster.apply(fabric, objects, before_replace=lambda key: self._drift_differs(fabric, key))
         for key in applied.created + applied.updated + applied.unchanged:
             self._resource(fabric, key, "apply")
+        for key in applied.unchanged:  # in the cluster as the branch has it: resource_drift says so
+            entity = self._entity(fabric, key)
+            self.store.ensure("resource_drift", entity)
+            state = self.store.state("resource_drift", entity)
+            if state != "deletion_pending":  # a delete in flight is not undone by finding the object
+                for trigger, dest in drift_triggers(state, Observation(True, True, True)):
+                    self.store.fire("resource_drift", entity, trigger, dest=dest)
+        for key in applied.updated:  # the replacement is in the cluster: its spec is the branch's
+            entity = self._entity(fabric, key)
+            if self.store.state("resource_drift", entity) == "spec_drift":
+                self.store.fire("resource_drift", entity, "patch_applied")
         for key in applied.created:
             self._drift_absent(fabric, key)
             entity = self._entity(fabric, key)
@@ -292,6 +305,15 @@ class Syncer:
         """resource_drift of an object in the branch but not in the cluster: desired_only."""
         absent = Observation(desired_present=True, actual_present=False, spec_equal=False)
         self._drift_observed(fabric, key, absent, most=1)
+
+    def _drift_differs(self, fabric: str, key: str) -> None:
+        """resource_drift of an object whose cluster spec differs from the branch, as apply is about to
+        replace it: spec_drift until the replacement is applied and Ready (a failed apply leaves it)."""
+        entity = self._entity(fabric, key)
+        self.store.ensure("resource_drift", entity)
+        differs = Observation(desired_present=True, actual_present=True, spec_equal=False)
+        for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), differs):
+            self.store.fire("resource_drift", entity, trigger, dest=dest)
 
     def _drift_unwanted(self, fabric: str, key: str) -> None:
         """resource_drift of a managed object in the cluster that the branch no longer has, as prune
@@ -523,6 +545,8 @@ class Syncer:
                 if self.store.registry.allowed(effect.machine, state, effect.trigger, effect.to) is None:
                     continue  # e.g. connection_lost applies only to a connection that was connected
                 self.store.fire(effect.machine, entity, effect.trigger, code=error.code, dest=effect.to)
+        if entry is not None and any(t.machine == "pull_request" and t.to == "conflicted" for t in entry.transitions):
+            self._observe_base(fabric)
         if entry is not None and entry.alert_severity:
             self.store.raise_alert(fabric, error.code, entry.alert_severity, error.message)
         if site_id is None:
@@ -536,6 +560,19 @@ class Syncer:
             self.netbox.journal("dcim.site", site_id, "danger", error.message)
         except IntegrationError as report_error:
             log.error("could not write the failure of %s to NetBox: %s", fabric, report_error.message)
+
+    def _observe_base(self, fabric: str) -> None:
+        """The target branch moved under the sync (HH-GIT-009): compare its head with the cluster
+        again, so resource_drift says what someone else's commit made of each object."""
+        prefix = f"{self.prefix}/{fabric}"
+        try:
+            head = self.gitops.read_files(self.gitops.head(), prefix)
+            live = self.cluster.list_managed(fabric)
+        except IntegrationError as error:
+            log.warning("could not compare the moved target branch with the cluster: %s", error.message)
+            return
+        drifts, observations = compare(head, head, None, live)
+        record_observations(self.store, fabric, drifts, observations)
 
     def _failed_objects(self, fabric: str, error: IntegrationError, *, absent_only: bool = False) -> list[str]:
         """``Kind/name`` of the rendered objects a failure names: the object the cluster refused, or

@@ -175,3 +175,37 @@ def test_values_per_fabric(store: Store) -> None:
     store.set_value("f1", "last_commit_sha", "def")
     store.set_value("f2", "last_commit_sha", "xyz")
     assert (store.get_value("f1", "last_commit_sha"), store.get_value("f2", "last_commit_sha")) == ("def", "xyz")
+
+
+class _RefusingNetBox:
+    """NetBox's journal endpoint as the alert journal meets it: refusing (403) until ``accept``."""
+
+    def __init__(self) -> None:
+        self.accept = False
+        self.entries: list[tuple[str, str]] = []
+
+    def fabric(self, slug: str) -> object:
+        return type("Site", (), {"id": 7})()
+
+    def journal(self, object_type: str, object_id: int, kind: str, comments: str) -> None:
+        if not self.accept:
+            raise IntegrationError("HH-AUTH-002", "HH-AUTH-002: the NetBox token lacks a permission (403)")
+        self.entries.append((kind, comments))
+
+
+def test_alert_journal_entries_netbox_refused_wait_and_are_written_in_order(store: Store) -> None:
+    from hh_reference.service import AlertJournal  # noqa: PLC0415
+
+    netbox = _RefusingNetBox()
+    store.alert_listeners.append(AlertJournal(netbox, store))  # type: ignore[arg-type]
+    first = store.raise_alert("f1", "HH-AUTH-002", "error", "HH-AUTH-002: refused")
+    second = store.raise_alert("f1", "HH-NB-002", "error", "HH-NB-002: rejected")
+    assert netbox.entries == []  # refused, nothing lost: both wait in the store
+    netbox.accept = True
+    store.catch_up_alerts("f1")
+    assert [text.split(":")[0] for _, text in netbox.entries] == [
+        f"alert {first.id} HH-AUTH-002",
+        f"alert {second.id} HH-NB-002",
+    ]
+    store.catch_up_alerts("f1")
+    assert len(netbox.entries) == 2  # each written once
