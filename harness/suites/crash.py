@@ -65,7 +65,7 @@ def crash_convergence(
         problems += crashed
         if not crashed:
             problems += _resumed(world, specs, root, commits_before)
-            problems += check_invariants(world, specs, recorder, machine_files(specs, root))
+            problems += check_invariants(world, specs, recorder, machine_files(specs, root), intent_seen=True)
     finally:
         problems += heal(world, "direct")
     element = crash_id(spec_file(pattern.loc, root), step.name)

@@ -150,7 +150,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if seen.get("open_syncs"):
                 self.problems.append(f"syncs left queued after a sync: {seen['open_syncs']}")
             self.model.synced()
-            self._checked(seen)
+            self._checked(seen, intent_seen=result.returncode == 0)
 
         @rule()
         def drift_check(self) -> None:
@@ -176,10 +176,12 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self._checked(seen)
 
         # -- after every step of the implementation ------------------------------------------------
-        def _checked(self, seen: Mapping[str, Any]) -> None:
+        def _checked(self, seen: Mapping[str, Any], *, intent_seen: bool = False) -> None:
             """The invariants of the states it now reports, on the systems. Only after the
-            implementation acted: an out-of-band change is not its to know before it looks."""
-            self.problems += check_invariants(world, specs, recorder, files, seen)
+            implementation acted: an out-of-band change is not its to know before it looks.
+            ``intent_seen``: right after a sync that completed, which read the intent NetBox holds
+            (the render invariants are evaluated)."""
+            self.problems += check_invariants(world, specs, recorder, files, seen, intent_seen=intent_seen)
             assert not self.problems, "\n".join(self.problems)
 
         def _switches(self) -> list[str]:

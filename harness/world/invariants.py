@@ -8,8 +8,10 @@ records. :func:`evaluate` takes what the implementation reports (``harness_obser
 entity evaluates the invariants of the state it is said to be in.
 
 A check answers True (holds), False (broken, with what was seen) or None (cannot be evaluated in
-this world: the input it needs is not there). Invariants about "the render of the current NetBox
-intent" need an oracle of the render independent of the implementation; they are None here.
+this world: the input it needs is not there). "The render of the current NetBox intent" is the
+implementation's own pure renderer (the adapter's, which the property suites hold to the mapping
+contracts) applied to the intent the harness reads from NetBox with its own client
+(:mod:`harness.world.intent`); it is compared only while NetBox holds the intent the implementation's last run read.
 
 "Managed" objects in the cluster: the world's cluster serves one fabric, so an object is the
 fabric's when one of its labels has the fabric's name as its value (the specs name a managed-by
@@ -22,12 +24,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from harness.adapter import NotProvided, Renderer, RenderRejected
 from harness.generate.faults import RESOURCE_FIELDS
 from harness.spec.models import SpecSet, StateMachine
+from harness.world.intent import read_intent
 from harness.world.live import REPO, World
 
 HH_CODE = re.compile(r"\bHH-[A-Z0-9]+-\d{3}\b")
@@ -42,6 +47,11 @@ class Systems:
     observation: Mapping[str, Any]
     codes: frozenset[str]
     required_checks: tuple[str, ...] = ()
+    # NetBox holds the intent the implementation's last run read (right after a sync, or a sync
+    # killed at a step, with nothing changed since): the render invariants compare the branch with
+    # the render of the current intent, which after a change the implementation has not looked at
+    # yet cannot hold and is not its failure
+    intent_seen: bool = False
 
     @property
     def fabric(self) -> str:
@@ -94,6 +104,32 @@ class Systems:
         return {k: o for k, o in self.cluster.items()
                 if self.fabric in ((o.get("metadata") or {}).get("labels") or {}).values()}  # fmt: skip
 
+    def netbox(self, model: str) -> list[dict[str, Any]]:
+        """Every record of ``model`` (``dcim.devices``), read once per evaluation; devices and cables
+        of the fabric's site only (the other source models carry no site)."""
+        if model not in self._netbox:
+            scoped = {"site_id": self.world.fabric.site_id} if model in ("dcim.devices", "dcim.cables") else {}
+            self._netbox[model] = self.world.netbox_api.list_all(model, **scoped)
+        return self._netbox[model]
+
+    @cached_property
+    def _netbox(self) -> dict[str, list[dict[str, Any]]]:
+        return {}
+
+    @cached_property
+    def rendered(self) -> tuple[dict[str, bytes] | None, str]:
+        """The files the implementation's own pure renderer makes of the current NetBox intent (read by
+        the harness's client), or None and why there are none."""
+        renderer = _renderer(self.world)
+        if renderer is None:
+            return None, "the adapter provides no renderer"
+        site, records = read_intent(self.world.netbox_api, self.fabric)
+        try:
+            objects = renderer.render(site, records)
+        except RenderRejected as exc:
+            return None, f"the renderer refuses the current intent: {exc}"
+        return renderer.files(self.fabric, objects), ""
+
     @cached_property
     def kinds(self) -> dict[str, str]:
         """plural -> Kind, from the Kubernetes contracts."""
@@ -119,10 +155,15 @@ class Systems:
         return self._pulls_by_number[number]
 
     def statuses(self, sha: str) -> dict[str, str]:
+        """Context -> state of the newest status of each context on ``sha`` (github.statuses.list
+        answers newest first)."""
         owner = self.world.github.extra["owner"]
         with self.world.gh() as gh:
-            combined = gh.get(f"/repos/{owner}/{REPO}/commits/{sha}/status").json()
-        return {s["context"]: s["state"] for s in combined.get("statuses", [])}
+            answer = gh.get(f"/repos/{owner}/{REPO}/commits/{sha}/statuses", params={"per_page": 100})
+        newest: dict[str, str] = {}
+        for status in answer.json() if answer.status_code == 200 else []:
+            newest.setdefault(str(status["context"]), str(status["state"]))
+        return newest
 
     @cached_property
     def commits(self) -> list[dict[str, Any]]:
@@ -260,7 +301,44 @@ def _sync_error_code_recorded(s: Systems, entity: str) -> Result:
 
 
 def _no_render_oracle(s: Systems, entity: str) -> Result:
-    return None, "needs the render of the current NetBox intent by an oracle independent of the implementation"
+    return None, "needs the render of one NetBox object before it is committed, which no observation shows"
+
+
+_RENDERERS: dict[int, Renderer | None] = {}
+
+
+def _renderer(world: World) -> Renderer | None:
+    """The adapter's pure renderer, loaded once per adapter; None when it provides none."""
+    if id(world.adapter) not in _RENDERERS:
+        try:
+            _RENDERERS[id(world.adapter)] = world.adapter.renderer(world.spec_root or Path.cwd())
+        except NotProvided:
+            _RENDERERS[id(world.adapter)] = None
+    return _RENDERERS[id(world.adapter)]
+
+
+def _render_files(s: Systems) -> tuple[dict[str, bytes] | None, str]:
+    if not s.intent_seen:
+        return None, "evaluated only while NetBox holds the intent the last run read (after a sync)"
+    return s.rendered
+
+
+def _last_commit_matches_render(s: Systems, entity: str) -> Result:
+    rendered, why = _render_files(s)
+    if rendered is None:
+        return None, why
+    differ = sorted(p for p in set(rendered) | set(s.files) if rendered.get(p) != s.files.get(p))
+    return not differ, f"{len(rendered)} rendered file(s), {len(s.files)} on the branch; differing {differ[:3]}"
+
+
+def _git_file_matches_render(s: Systems, entity: str) -> Result:
+    rendered, why = _render_files(s)
+    if rendered is None:
+        return None, why
+    plural, _, name = entity.partition("/")
+    path = f"fabrics/{s.fabric}/{plural}/{name}.yaml"
+    ok = path in s.files and rendered.get(path) == s.files[path]
+    return ok, f"{path}: on the branch {path in s.files}, rendered {path in rendered}, byte-equal {ok}"
 
 
 # -- pull_request -----------------------------------------------------------------------------------
@@ -376,6 +454,46 @@ def _spec_matches(s: Systems, entity: str) -> Result:
     return ok, f"{key}: cluster spec equals the committed spec: {ok}"
 
 
+def dns_label(text: str) -> str:
+    """``name.normalise: dns_label`` as contracts/mappings/README.md defines it (without the length
+    rejection): lower case, every run outside [a-z0-9-] one ``-``, no leading or trailing ``-``."""
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+
+
+def _at(record: Any, path: str) -> list[Any]:
+    """The values at a mapping field path (``role.slug``, ``tags[*].slug``) of a NetBox record."""
+    values = [record]
+    for part in path.split("."):
+        key = part.removesuffix("[*]")
+        values = [v.get(key) for v in values if isinstance(v, dict)]
+        if key != part:
+            values = [item for v in values if isinstance(v, list) for item in v]
+    return [v.get("value") if isinstance(v, dict) and "value" in v and len(v) <= 2 else v for v in values]
+
+
+def _selected(record: Mapping[str, Any], rule: Mapping[str, Any]) -> bool:
+    values = [v for v in _at(record, str(rule["field"])) if v not in (None, "", [])]
+    if rule.get("present"):
+        return bool(values)
+    return "equals" in rule and rule["equals"] in values
+
+
+def _source_present(s: Systems, entity: str) -> Result:
+    """Whether NetBox holds an object the resource's mapping contract renders to this name: the
+    source model's list, the mapping's ``select``, its ``name`` rule. Not for a name that comes from a
+    relation (``rel:``), which the contract defines in prose."""
+    plural, _, name = entity.partition("/")
+    kind = s.kinds.get(plural)
+    mapping = next((m for m in s.world.specs.mappings if m.kind == kind), None)
+    if mapping is None or mapping.name_from.startswith("rel:") or not mapping.source_operations:
+        return None, f"the mapping of {kind} names its objects through a relation the contract defines in prose"
+    model = mapping.source_operations[0].removeprefix("netbox.").removesuffix(".list")
+    normalise = dns_label if mapping.name_normalise == "dns_label" else str
+    found = [r.get("id") for r in s.netbox(model) if all(_selected(r, rule) for rule in mapping.select)
+             and any(normalise(str(v)) == name for v in _at(r, mapping.name_from) if v is not None)]  # fmt: skip
+    return bool(found), f"{model} selected by {mapping.id} and named {name!r}: ids {found[:3]}"
+
+
 def _ready(s: Systems, entity: str) -> Result:
     key = _key(entity, s)
     conditions = ((s.cluster.get(key) or {}).get("status") or {}).get("conditions") or []
@@ -399,7 +517,7 @@ CHECKS: dict[str, dict[str, Callable[[Systems, str], Result]]] = {
         "no_sync_commit_recorded": _no_sync_commit_recorded,
         "sync_journal_open": _sync_journal_open,
         "open_pull_request_recorded": _open_pull_request_recorded,
-        "last_commit_matches_render": _no_render_oracle,
+        "last_commit_matches_render": _last_commit_matches_render,
         "cluster_matches_last_commit": _cluster_matches_last_commit,
         "last_sync_commit_recorded": _last_sync_commit_recorded,
         "render_or_cluster_differs": _render_or_cluster_differs,
@@ -438,14 +556,30 @@ CHECKS: dict[str, dict[str, Callable[[Systems, str], Result]]] = {
     "resource_lifecycle": {
         "render_passes_contract": _no_render_oracle,
         "absent_from_git_branch": _negated(_in_desired),
-        "git_file_matches_render": _no_render_oracle,
+        "git_file_matches_render": _git_file_matches_render,
         "cluster_spec_matches_commit": _spec_matches,
         "ready_condition_true": _ready,
         "cluster_spec_differs_from_commit": _negated(_spec_matches),
-        "netbox_source_absent": lambda s, e: (None, "needs the NetBox object a resource was rendered from"),
+        "netbox_source_absent": _negated(_source_present),
         "absent_from_cluster": _negated(_in_cluster),
     },
 }
+
+
+# The NetBox writes that put an invariant's evidence in place. While a fault makes NetBox refuse one
+# of them, the invariant cannot hold whatever the implementation does (HH-AUTH-002: "only the status
+# report is missing"), so it is not evaluated then; other runs evaluate it.
+RECORDED_BY: dict[str, frozenset[str]] = {
+    name: frozenset(ops)
+    for ops, names in (
+        (("netbox.dcim.sites.update",), ("never_synced", "no_sync_running", "open_pull_request_recorded",
+                                         "last_sync_commit_recorded")),
+        (("netbox.extras.journal_entries.create",), ("sync_journal_open", "alert_journaled",
+                                                     "resolution_journaled", "suppression_journaled")),
+        (("netbox.dcim.sites.update", "netbox.extras.journal_entries.create"), ("sync_error_code_recorded",)),
+    )
+    for name in names
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -475,12 +609,13 @@ def entities(observation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *,
-             required_checks: tuple[str, ...] = ()) -> list[Verdict]:  # fmt: skip
-    """Every invariant of every reported entity's current state, evaluated on the systems."""
+def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, required_checks: tuple[str, ...] = (),
+             refused: frozenset[str] = frozenset(), intent_seen: bool = False) -> list[Verdict]:  # fmt: skip
+    """Every invariant of every reported entity's current state, evaluated on the systems.
+    ``refused``: operations a fault makes NetBox refuse; what they would record is not evaluated."""
     machines: dict[str, StateMachine] = {m.id: m for m in specs.machines}
     codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
-    systems = Systems(world, observation, codes, required_checks)
+    systems = Systems(world, observation, codes, required_checks, intent_seen)
     verdicts = []
     for machine_id, entity, state in entities(observation):
         machine = machines.get(machine_id)
@@ -492,13 +627,19 @@ def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *,
             if check is None:
                 verdicts.append(Verdict(machine_id, name, state, entity, False, "no named check for this invariant"))
                 continue
+            blocked = sorted(RECORDED_BY.get(name, frozenset()) & refused)
+            if blocked:
+                detail = f"not evaluated: the fault refuses {blocked[0]}, which records it"
+                verdicts.append(Verdict(machine_id, name, state, entity, None, detail))
+                continue
             holds, detail = check(systems, entity)
             verdicts.append(Verdict(machine_id, name, state, entity, holds, detail))
     return verdicts
 
 
 def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str],
-                     observation: Mapping[str, Any] | None = None) -> list[str]:  # fmt: skip
+                     observation: Mapping[str, Any] | None = None, *,
+                     refused: frozenset[str] = frozenset(), intent_seen: bool = False) -> list[str]:  # fmt: skip
     """Evaluate what the current states declare, record each verdict (``invariant`` elements), and
     return the broken ones as problems. Unevaluable invariants are not recorded."""
     from harness.report.elements import invariant_id  # noqa: PLC0415
@@ -506,7 +647,7 @@ def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping
     seen = observation if observation is not None else world.observe()
     required = tuple(filter(None, world.endpoints.settings.get("required_checks", "").split(",")))
     problems = []
-    for v in evaluate(world, specs, seen, required_checks=required):
+    for v in evaluate(world, specs, seen, required_checks=required, refused=refused, intent_seen=intent_seen):
         if v.holds is None:
             continue
         element = invariant_id(files.get(v.machine, f"state_machines/{v.machine}.yaml"), v.invariant)

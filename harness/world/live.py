@@ -45,6 +45,7 @@ class World:
     proxies: dict[str, ContractProxy] = field(default_factory=dict)
     twin: GitHubTwin | None = None
     kube_target: LocalKube | None = None
+    spec_root: Path | None = None  # the project's specs, for the adapter's renderer
     # commits are immutable: each is read once (snapshots walk the history many times in a run)
     _commits: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -176,7 +177,7 @@ def make_world(
         api = NetBoxApi(netbox.url, netbox.secret or "")
         world = World(netbox, gh, k, endpoints, adapter, specs, BuiltFabric(FABRIC, 0), api, proxies,
                       github if isinstance(github, GitHubTwin) else None,
-                      kube if isinstance(kube, LocalKube) else None)  # fmt: skip
+                      kube if isinstance(kube, LocalKube) else None, spec_root)  # fmt: skip
         setup = world.act("setup")
         if setup.returncode != 0:
             raise TargetError(f"the implementation's setup action failed ({setup.returncode}): {setup.stderr[-1000:]}")
