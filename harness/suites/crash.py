@@ -64,8 +64,13 @@ def crash_convergence(
         crashed = crash_sync(world, specs, step.name, pattern.id)
         problems += crashed
         if not crashed:
+            files = machine_files(specs, root)
+            # what the killed run left: the states it reports, on the systems as it left them (not
+            # the render invariants: the run read the changed intent and did not get to commit it)
+            left = check_invariants(world, specs, recorder, files)
+            problems += [f"after the crash: {p}" for p in left]
             problems += _resumed(world, specs, root, commits_before)
-            problems += check_invariants(world, specs, recorder, machine_files(specs, root), intent_seen=True)
+            problems += check_invariants(world, specs, recorder, files, intent_seen=True)
     finally:
         problems += heal(world, "direct")
     element = crash_id(spec_file(pattern.loc, root), step.name)

@@ -13,6 +13,11 @@ implementation's own pure renderer (the adapter's, which the property suites hol
 contracts) applied to the intent the harness reads from NetBox with its own client
 (:mod:`harness.world.intent`); it is compared only while NetBox holds the intent the implementation's last run read.
 
+While the implementation reports fabric_sync ``syncing`` (a run in flight, or one a crash killed),
+the resource machines' invariants are not evaluated: the run moves Git and the cluster under the
+states it has not stepped yet (a crash right after update_ref leaves objects in_sync whose file just
+changed); the resumed run must make them hold, and they are evaluated after it.
+
 "Managed" objects in the cluster: the world's cluster serves one fabric, so an object is the
 fabric's when one of its labels has the fabric's name as its value (the specs name a managed-by
 label without fixing its key).
@@ -617,10 +622,11 @@ def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, re
     codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
     systems = Systems(world, observation, codes, required_checks, intent_seen)
     verdicts = []
+    in_flight = str(((observation.get("fabric") or {}).get("fabric_sync") or {}).get("state")) == "syncing"
     for machine_id, entity, state in entities(observation):
         machine = machines.get(machine_id)
-        if machine is None:
-            continue
+        if machine is None or (in_flight and machine_id in RESOURCE_FIELDS):
+            continue  # a sync in flight (one a crash killed) moves Git and the cluster under them
         declared = next((s.invariants for s in machine.states if s.name == state), ())
         for name in declared:
             check = CHECKS.get(machine_id, {}).get(name)

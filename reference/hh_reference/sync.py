@@ -103,9 +103,14 @@ class Syncer:
         before = self.store.state(machine, entity)
         after = self.store.fire(machine, entity, trigger, code=code, dest=dest)
         if site_id is not None:
-            note = f"{machine} {entity}: {before} -> {after} ({trigger}{', ' + code if code else ''})"
-            self.netbox.journal("dcim.site", site_id, "warning" if code else "info", note)
+            self._journal(site_id, f"{machine} {entity}", (before, after, trigger), code)
         return after
+
+    def _journal(self, site_id: int, what: str, step: tuple[str, str, str], code: str | None = None) -> None:
+        """The journal entry of a transition ``step`` (source, dest, trigger) of ``what``."""
+        before, after, trigger = step
+        note = f"{what}: {before} -> {after} ({trigger}{', ' + code if code else ''})"
+        self.netbox.journal("dcim.site", site_id, "warning" if code else "info", note)
 
     def _step(self, sync_id: str, step: str, payload: dict[str, Any], key: str = "") -> None:
         self.store.journal_step(sync_id, step, "done", payload, key or step)
@@ -129,7 +134,10 @@ class Syncer:
             site = self.netbox.fabric(fabric)
             site_id = site.id
             self.store.catch_up_alerts(fabric)  # alert journal entries NetBox refused before
+            earlier = max((a.id for a in self.store.alerts(fabric=fabric)), default=0)
             outcome = self._run(fabric, sync_id, site, resumed)
+            if outcome.state == "in_sync":
+                self._resolve_alerts(fabric, earlier)
         except IntegrationError as error:
             self._fail(fabric, sync_id, site_id, error)
             raise
@@ -228,16 +236,29 @@ class Syncer:
         self._wait_ready(fabric, objects)
         self._step(sync_id, "wait_ready", {})
 
-        self._fire(fabric, "fabric_sync", fabric, "sync_succeeded", site_id=site_id)
+        # NetBox first (the transition's journal entry, then the status fields), the store last: a
+        # run killed before the store has it is still syncing and is resumed, where the other order
+        # reported in_sync while NetBox named the previous commit
         head = commit or self.gitops.head()
-        self.store.set_value(fabric, "last_sync_commit", head)
-        self.store.set_value(fabric, "last_rendered_digest", digest)
+        self._journal(site_id, f"fabric_sync {fabric}", ("syncing", "in_sync", "sync_succeeded"))
         self._write_status(
             fabric, site_id, {"hh_sync_status": "in_sync", "hh_last_sync_commit": head, "hh_sync_error": None}
         )
+        self.store.set_value(fabric, "last_sync_commit", head)
+        self.store.set_value(fabric, "last_rendered_digest", digest)
+        self.store.fire("fabric_sync", fabric, "sync_succeeded")
         self._step(sync_id, "write_status", {"commit": head})
         outcome.state = "in_sync"
         return outcome
+
+    def _resolve_alerts(self, fabric: str, up_to: int) -> None:
+        """reconciliation_alert resolve (guard condition_cleared): a completed sync is the fabric back
+        in_sync with both connections connected and the cluster equal to the branch, so the fabric's
+        alerts raised before the run (ids up to ``up_to``) that are still open are resolved, each
+        journaled; one the run raised itself (a crash it resumed) stays for the operator."""
+        for alert in self.store.alerts(fabric=fabric):
+            if alert.id <= up_to and alert.state in ("active", "acknowledged"):
+                self.store.update_alert(alert.id, "resolve")
 
     # -- steps -------------------------------------------------------------------------------------
     def _test_connections(self, fabric: str, site_id: int) -> None:

@@ -37,7 +37,7 @@ def observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
             return {
                 "fabric": api.get(f"/api/v1/fabrics/{fabric}").json(),
                 "resources": api.get(f"/api/v1/fabrics/{fabric}/resources").json().get("resources", []),
-                "alerts": api.get("/api/v1/alerts", params={"state": "active"}).json()["alerts"],
+                "alerts": api.get("/api/v1/alerts").json()["alerts"],  # every state: resolved ones too
                 "open_syncs": [sync_id for sync_id, _ in store.open_syncs(fabric)],
             }
     finally:
