@@ -198,12 +198,9 @@ class Syncer:
         for key in applied.created + applied.updated + applied.unchanged:
             self._resource(fabric, key, "apply")
         for key in applied.unchanged:  # in the cluster as the branch has it: resource_drift says so
-            entity = self._entity(fabric, key)
-            self.store.ensure("resource_drift", entity)
-            state = self.store.state("resource_drift", entity)
-            if state != "deletion_pending":  # a delete in flight is not undone by finding the object
-                for trigger, dest in drift_triggers(state, Observation(True, True, True)):
-                    self.store.fire("resource_drift", entity, trigger, dest=dest)
+            # (not a delete in flight: finding the object does not undo it)
+            if self.store.ensure("resource_drift", self._entity(fabric, key)) != "deletion_pending":
+                self._drift_observed(fabric, key, Observation(True, True, True), most=1)
         for key in applied.updated:  # the replacement is in the cluster: its spec is the branch's
             entity = self._entity(fabric, key)
             if self.store.state("resource_drift", entity) == "spec_drift":
@@ -330,11 +327,8 @@ class Syncer:
     def _drift_differs(self, fabric: str, key: str) -> None:
         """resource_drift of an object whose cluster spec differs from the branch, as apply is about to
         replace it: spec_drift until the replacement is applied and Ready (a failed apply leaves it)."""
-        entity = self._entity(fabric, key)
-        self.store.ensure("resource_drift", entity)
         differs = Observation(desired_present=True, actual_present=True, spec_equal=False)
-        for trigger, dest in drift_triggers(self.store.state("resource_drift", entity), differs):
-            self.store.fire("resource_drift", entity, trigger, dest=dest)
+        self._drift_observed(fabric, key, differs, most=1)
 
     def _drift_unwanted(self, fabric: str, key: str) -> None:
         """resource_drift of a managed object in the cluster that the branch no longer has, as prune
