@@ -273,6 +273,12 @@ def _resource_id(resource: Mapping[str, Any]) -> tuple[str, str]:
     return str(resource.get("plural")), str(resource.get("name"))
 
 
+def active_alerts(observation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The alerts an observation lists as active: an implementation may list resolved ones too, and an
+    earlier item's resolved alert is no evidence for this one."""
+    return [a for a in observation.get("alerts", []) if a.get("state", "active") == "active"]
+
+
 def alert_problems(entry: ErrorEntry, alerts: Sequence[Mapping[str, Any]]) -> list[str]:
     """An active alert with the entry's code and severity, when the entry declares an alert."""
     if not entry.alert:

@@ -92,7 +92,7 @@ def _resumed(world: World, specs: SpecSet, root: Path, commits_before: int) -> l
         problems.append(f"after the resumed sync the implementation reports fabric_sync {state!r}, not 'in_sync'")
     found = crash_entry(specs, root)
     if found is not None:
-        alerts = seen.get("alerts", [])
+        alerts = F.active_alerts(seen)
         problems += F.alert_problems(found[1], alerts)
         problems += F.message_problems(found[1], " ".join(str(a.get("message")) for a in alerts) + again.stderr)
     new_commits = len(world.commits()) - commits_before

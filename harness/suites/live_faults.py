@@ -332,7 +332,7 @@ class Executor:
                 if bad.action[0] != "drift":
                     return self.failure(case, result, before)
                 state = self.observe()
-                alerts = state.get("alerts", [])
+                alerts = F.active_alerts(state)
                 problems = F.alert_problems(entry, alerts)
                 problems += F.message_problems(entry, result.stdout + " ".join(str(a.get("message")) for a in alerts))
                 t, held = F.transition_problems(entry, state)
@@ -349,7 +349,7 @@ class Executor:
         if problems:
             return [f"{case.code}: {p}" for p in problems], []
         result = self.world.act("sync")
-        alerts = self.observe().get("alerts", [])
+        alerts = F.active_alerts(self.observe())
         problems = F.alert_problems(case.entry, alerts) + F.message_problems(
             case.entry, " ".join(str(a.get("message")) for a in alerts) + surfaced(result))  # fmt: skip
         if result.returncode != 0:
@@ -384,7 +384,7 @@ class Executor:
                 admin.put("/_twin/webhook", json={"url": None}).raise_for_status()
         result = world.act("sync")
         state = self.observe()
-        alerts = state.get("alerts", [])
+        alerts = F.active_alerts(state)
         problems = F.alert_problems(entry, alerts)
         problems += F.message_problems(entry, surfaced(result) + " ".join(str(a.get("message")) for a in alerts))
         t_problems, held = F.transition_problems(entry, state)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from harness.adapter import Adapter, Endpoints
-from harness.generate.faults import FaultCase, alert_problems, message_problems, record_case
+from harness.generate.faults import FaultCase, active_alerts, alert_problems, message_problems, record_case
 from harness.report.events import Recorder
 from harness.targets.base import free_port
 from harness.world.process import RunningService
@@ -91,7 +91,7 @@ def webhook_recipe(case: FaultCase, adapter: Adapter, root: Path, workdir: Path,
         problems.append(f"{case.code}: no expected answer is known for this webhook entry")
     elif answer.status_code != want:
         problems.append(f"{case.code}: answered {answer.status_code}, the catalog's entry means {want}")
-    alerts = list(observed.get("alerts", []))
+    alerts = active_alerts(observed)
     problems += alert_problems(entry, alerts)
     problems += message_problems(entry, answer.text + " ".join(str(a.get("message")) for a in alerts))
     # preserves: nothing but the one sync a valid delivery asks for may have been queued

@@ -392,7 +392,10 @@ def _alert(s: Systems, entity: str) -> Mapping[str, Any] | None:
 def _journal_mentions(s: Systems, needles: list[str], kinds: tuple[str, ...] | None = None) -> bool:
     for entry in s.journal:
         kind = (entry.get("kind") or {}).get("value") if isinstance(entry.get("kind"), dict) else entry.get("kind")
-        if (kinds is None or kind in kinds) and all(n in str(entry.get("comments")) for n in needles):
+        text = str(entry.get("comments"))
+        # a needle ending in a number is that number: "alert 1" must not match the entries of alert 12
+        if (kinds is None or kind in kinds) and all(re.search(re.escape(n) + (r"(?!\d)" if n[-1:].isdigit() else ""),
+                                                              text) for n in needles):  # fmt: skip
             return True
     return False
 

@@ -128,7 +128,7 @@ def drift_triggers(state: str, obs: Observation) -> list[tuple[str, str]]:
             if d:
                 return [("actual_removed", "desired_only")]
         case "desired_only":
-            if a:
+            if d and a:
                 return [("actual_appeared", "in_sync" if eq else "spec_drift")]
             if not d and not a:
                 return [("desired_withdrawn", "unobserved")]

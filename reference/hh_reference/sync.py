@@ -203,8 +203,10 @@ class Syncer:
                 self._drift_observed(fabric, key, Observation(True, True, True), most=1)
         for key in applied.updated:  # the replacement is in the cluster: its spec is the branch's
             entity = self._entity(fabric, key)
-            if self.store.state("resource_drift", entity) == "spec_drift":
-                self.store.fire("resource_drift", entity, "patch_applied")
+            for trigger, dest in drift_triggers(
+                self.store.state("resource_drift", entity), Observation(True, True, True)
+            ):
+                self.store.fire("resource_drift", entity, trigger, dest=dest)
         for key in applied.created:
             self._drift_absent(fabric, key)
             entity = self._entity(fabric, key)
@@ -583,11 +585,10 @@ class Syncer:
         try:
             head = self.gitops.read_files(self.gitops.head(), prefix)
             live = self.cluster.list_managed(fabric)
-        except IntegrationError as error:
-            log.warning("could not compare the moved target branch with the cluster: %s", error.message)
-            return
-        drifts, observations = compare(head, head, None, live)
-        record_observations(self.store, fabric, drifts, observations)
+            drifts, observations = compare(head, head, None, live)
+            record_observations(self.store, fabric, drifts, observations)
+        except Exception as error:  # noqa: BLE001 - reported while failing: must not replace the failure
+            log.warning("could not compare the moved target branch with the cluster: %s", error)
 
     def _failed_objects(self, fabric: str, error: IntegrationError, *, absent_only: bool = False) -> list[str]:
         """``Kind/name`` of the rendered objects a failure names: the object the cluster refused, or
