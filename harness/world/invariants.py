@@ -32,11 +32,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from harness.adapter import NotProvided, Renderer, RenderRejected
 from harness.generate.faults import RESOURCE_FIELDS
 from harness.spec.models import SpecSet, StateMachine
+from harness.targets.base import TargetError
 from harness.world.intent import read_intent
 from harness.world.live import REPO, World
 
@@ -128,7 +130,10 @@ class Systems:
         renderer = _renderer(self.world)
         if renderer is None:
             return None, "the adapter provides no renderer"
-        site, records = read_intent(self.world.netbox_api, self.fabric)
+        try:
+            site, records = read_intent(self.world.netbox_api, self.fabric)
+        except LookupError as exc:
+            return None, f"no intent to render: {exc}"
         try:
             objects = renderer.render(site, records)
         except RenderRejected as exc:
@@ -142,9 +147,8 @@ class Systems:
 
     @cached_property
     def pulls(self) -> list[dict[str, Any]]:
-        owner = self.world.github.extra["owner"]
         with self.world.gh() as gh:
-            return list(gh.get(f"/repos/{owner}/{REPO}/pulls", params={"state": "all", "per_page": 100}).json())
+            return list(self.world.github_get(gh, "pulls", state="all", per_page="100"))
 
     @cached_property
     def _pulls_by_number(self) -> dict[str, dict[str, Any] | None]:
@@ -156,6 +160,8 @@ class Systems:
             owner = self.world.github.extra["owner"]
             with self.world.gh() as gh:
                 answer = gh.get(f"/repos/{owner}/{REPO}/pulls/{number}")
+            if answer.status_code not in (200, 404):  # 404: no such pull request
+                raise TargetError(f"GitHub at {answer.request.url}: answered {answer.status_code}, no pull request")
             self._pulls_by_number[number] = dict(answer.json()) if answer.status_code == 200 else None
         return self._pulls_by_number[number]
 
@@ -165,6 +171,8 @@ class Systems:
         owner = self.world.github.extra["owner"]
         with self.world.gh() as gh:
             answer = gh.get(f"/repos/{owner}/{REPO}/commits/{sha}/statuses", params={"per_page": 100})
+        if answer.status_code not in (200, 404):  # 404: GitHub knows no such commit, so no statuses
+            raise TargetError(f"GitHub at {answer.request.url}: answered {answer.status_code}, not the statuses")
         newest: dict[str, str] = {}
         for status in answer.json() if answer.status_code == 200 else []:
             newest.setdefault(str(status["context"]), str(status["state"]))
@@ -280,10 +288,7 @@ def _last_sync_commit_recorded(s: Systems, entity: str) -> Result:
 
 
 def _tree(s: Systems, sha: str, prefix: str) -> dict[str, str]:
-    owner = s.world.github.extra["owner"]
-    with s.world.gh() as gh:
-        entries = gh.get(f"/repos/{owner}/{REPO}/git/trees/{sha}", params={"recursive": "1"}).json()["tree"]
-    return {e["path"]: e["sha"] for e in entries if e["type"] == "blob" and e["path"].startswith(prefix)}
+    return {e["path"]: e["sha"] for e in s.world.tree(sha) if e["type"] == "blob" and e["path"].startswith(prefix)}
 
 
 def _render_or_cluster_differs(s: Systems, entity: str) -> Result:
@@ -291,7 +296,11 @@ def _render_or_cluster_differs(s: Systems, entity: str) -> Result:
     differs += [k for k in s.managed if k not in s.desired]
     if differs:
         return True, f"the cluster differs from the branch: {differs[:3]}"
-    return None, "the cluster equals the branch; whether the render differs needs a render oracle"
+    rendered, why = s.rendered  # the current intent, whatever the implementation has seen of it
+    if rendered is None:
+        return None, f"the cluster equals the branch; {why}"
+    differ = sorted(p for p in set(rendered) | set(s.files) if rendered.get(p) != s.files.get(p))
+    return bool(differ), f"the cluster equals the branch; the render differs from it in {differ[:3]}"
 
 
 def _sync_error_code_recorded(s: Systems, entity: str) -> Result:
@@ -641,7 +650,10 @@ def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, re
                 detail = f"not evaluated: the fault refuses {blocked[0]}, which records it"
                 verdicts.append(Verdict(machine_id, name, state, entity, None, detail))
                 continue
-            holds, detail = check(systems, entity)
+            try:
+                holds, detail = check(systems, entity)
+            except (TargetError, httpx.HTTPError, KeyError, ValueError) as exc:  # a system's answer is no evidence
+                holds, detail = False, f"the evidence could not be read: {exc}"
             verdicts.append(Verdict(machine_id, name, state, entity, holds, detail))
     return verdicts
 

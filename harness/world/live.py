@@ -48,6 +48,8 @@ class World:
     spec_root: Path | None = None  # the project's specs, for the adapter's renderer
     # commits are immutable: each is read once (snapshots walk the history many times in a run)
     _commits: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _trees: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _blobs: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     # -- the implementation under test, through its adapter ------------------------------------
     def command(self, action: str, **options: str) -> Command:
@@ -67,32 +69,52 @@ class World:
             timeout=30,
         )
 
-    def repo_files(self, prefix: str = f"fabrics/{FABRIC}", branch: str = "main") -> dict[str, bytes]:
+    def github_get(self, gh: httpx.Client, path: str, **params: Any) -> Any:
+        """GET ``path`` of the world's repository; an answer other than 200 is the twin's error."""
         owner = self.github.extra["owner"]
+        answer = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/{path}", params=params)
+        if answer.status_code != 200:
+            raise TargetError(
+                f"GitHub at {self.github.url}: GET {path} answered {answer.status_code}: {answer.text[:200]}"
+            )
+        return answer.json()
+
+    def head(self, branch: str = "main") -> str:
         with self.gh() as gh:
-            head = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/ref/heads/{branch}").json()["object"]["sha"]
-            tree_sha = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/commits/{head}").json()["tree"]["sha"]
-            tree = gh.get(
-                f"/repos/{owner}/{self.endpoints.github_repo}/git/trees/{tree_sha}", params={"recursive": "1"}
-            ).json()["tree"]
+            return str(self.github_get(gh, f"git/ref/heads/{branch}")["object"]["sha"])
+
+    def tree(self, sha: str) -> list[dict[str, Any]]:
+        """The recursive tree ``sha`` (a tree or a commit's tree), read once: git objects are immutable."""
+        if sha not in self._trees:
+            with self.gh() as gh:
+                self._trees[sha] = list(self.github_get(gh, f"git/trees/{sha}", recursive="1")["tree"])
+        return self._trees[sha]
+
+    def repo_files(self, prefix: str = f"fabrics/{FABRIC}", branch: str = "main") -> dict[str, bytes]:
+        """The files under ``prefix`` at the head of ``branch``; blobs and trees are read once each."""
+        with self.gh() as gh:
+            head = self.github_get(gh, f"git/ref/heads/{branch}")["object"]["sha"]
+            tree_sha = self._commit(gh, head)["tree"]["sha"]
             files = {}
-            for entry in tree:
+            for entry in self.tree(tree_sha):
                 if entry["type"] == "blob" and entry["path"].startswith(prefix + "/"):
-                    blob = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/blobs/{entry['sha']}").json()
-                    files[entry["path"]] = base64.b64decode(blob["content"])
+                    if entry["sha"] not in self._blobs:
+                        blob = self.github_get(gh, f"git/blobs/{entry['sha']}")
+                        self._blobs[entry["sha"]] = base64.b64decode(blob["content"])
+                    files[entry["path"]] = self._blobs[entry["sha"]]
             return files
 
+    def _commit(self, gh: httpx.Client, sha: str) -> dict[str, Any]:
+        if sha not in self._commits:
+            self._commits[sha] = dict(self.github_get(gh, f"git/commits/{sha}"))
+        return self._commits[sha]
+
     def commits(self, branch: str = "main") -> list[dict[str, Any]]:
-        owner = self.github.extra["owner"]
         with self.gh() as gh:
-            sha = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/ref/heads/{branch}").json()["object"]["sha"]
+            sha = self.github_get(gh, f"git/ref/heads/{branch}")["object"]["sha"]
             chain = []
             while sha:
-                if sha not in self._commits:
-                    answer = gh.get(f"/repos/{owner}/{self.endpoints.github_repo}/git/commits/{sha}")
-                    answer.raise_for_status()
-                    self._commits[sha] = answer.json()
-                commit = self._commits[sha]
+                commit = self._commit(gh, sha)
                 chain.append(commit)
                 sha = commit["parents"][0]["sha"] if commit["parents"] else ""
             return chain
