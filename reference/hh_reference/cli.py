@@ -61,6 +61,25 @@ def cmd_drift(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_alert(config: Config, args: argparse.Namespace) -> int:
+    """An operator's change of one alert of the fabric, journaled on its site like the status API's."""
+    services = build(config)
+    try:
+        try:
+            alert = services.store.alert(args.id)
+        except KeyError:
+            log.error("fabric %s has no alert %s", args.fabric, args.id)
+            return EXIT_USAGE
+        if alert.fabric != args.fabric:
+            log.error("alert %s belongs to fabric %s, not %s", args.id, alert.fabric, args.fabric)
+            return EXIT_USAGE
+        changed = services.store.update_alert(args.id, args.change, operator=args.operator, reason=args.reason)
+    finally:
+        services.close()
+    _print(changed.__dict__)
+    return EXIT_OK
+
+
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
     _, store = open_store(config)
     try:
@@ -177,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drift", help="compare NetBox, Git and the cluster and record the drift")
     p.add_argument("--fabric", required=True)
     p.set_defaults(func=cmd_drift)
+    p = sub.add_parser("alert", help="acknowledge, resolve or suppress one alert of a fabric")
+    p.add_argument("--fabric", required=True)
+    p.add_argument("--id", required=True, type=int, help="the alert's id (status lists them)")
+    p.add_argument("--change", required=True, choices=("acknowledge", "resolve", "suppress"))
+    p.add_argument("--operator", help="who acts (acknowledge and suppress need one)")
+    p.add_argument("--reason", help="why (suppress needs one)")
+    p.set_defaults(func=cmd_alert)
     p = sub.add_parser("status", help="print the recorded states, alerts and last drift report")
     p.add_argument("--fabric")
     p.set_defaults(func=cmd_status)

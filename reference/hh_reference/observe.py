@@ -13,7 +13,7 @@ from hh_reference.drift import Drift, Observation, compare, drift_triggers
 from hh_reference.gitops import GitOps
 from hh_reference.manifests import to_files
 from hh_reference.naming import KINDS
-from hh_reference.netbox import NetBox
+from hh_reference.netbox import NetBox, _select
 from hh_reference.render import render_fabric
 from hh_reference.store import Store, resource_key
 
@@ -48,6 +48,20 @@ def record_observations(
             store.fire("resource_lifecycle", entity, "drift_reverted")
 
 
+_FOLLOWED = {("active", "maintenance"): "start_maintenance", ("maintenance", "active"): "end_maintenance"}
+
+
+def follow_fabric_status(store: Store, fabric: str, wanted: str | None) -> tuple[str, str, str] | None:
+    """fabric_status follows the operator's hh_fabric_status (``wanted``) into maintenance and back
+    out, never while a sync is in flight (start_maintenance's unless: sync_in_progress): the run
+    that follows takes it. The step taken (source, dest, trigger), or None."""
+    current = store.state("fabric_status", fabric)
+    trigger = _FOLLOWED.get((current, wanted or ""))
+    if trigger is None or store.state("fabric_sync", fabric) in ("syncing", "awaiting_merge"):
+        return None
+    return current, store.fire("fabric_status", fabric, trigger), trigger
+
+
 class DriftChecker:
     def __init__(self, *, netbox: NetBox, gitops: GitOps, cluster: Cluster, store: Store, gitops_path: str) -> None:
         self.netbox = netbox
@@ -58,7 +72,14 @@ class DriftChecker:
 
     def check(self, fabric: str) -> DriftReport:
         """Observe the three sides once, record the result, and return it."""
-        objects = render_fabric(self.netbox.read_fabric(fabric))
+        snapshot = self.netbox.read_fabric(fabric)
+        step = follow_fabric_status(self.store, fabric, _select(snapshot.site.custom_fields.get("hh_fabric_status")))
+        if step is not None:
+            before, after, trigger = step
+            self.netbox.journal(
+                "dcim.site", snapshot.site.id, "info", f"fabric_status {fabric}: {before} -> {after} ({trigger})"
+            )
+        objects = render_fabric(snapshot)
         rendered = to_files(self.prefix, fabric, objects)
         prefix = f"{self.prefix}/{fabric}"
         head = self.gitops.head()

@@ -205,6 +205,22 @@ class Store:
             self._put(db, machine=machine_id, entity=entity_key, old=None, new=initial, trigger="created", code=None)
         return initial
 
+    def renew(self, machine_id: str, entity_key: str) -> str:
+        """A new life for an entity whose state is final (a deleted resource whose name NetBox reuses:
+        "a NetBox object that reuses the name starts a new lifecycle"): its initial state, logged as a
+        creation, not as a transition out of the final state. Any other entity is left as it is."""
+        spec = self.registry.spec(machine_id)
+        with self._write() as db:
+            row = db.execute(
+                "SELECT state FROM machine_state WHERE machine = ? AND entity = ?", (machine_id, entity_key)
+            ).fetchone()
+            if row and str(row["state"]) not in spec.final_states:
+                return str(row["state"])
+            self._put(
+                db, machine=machine_id, entity=entity_key, old=None, new=spec.initial, trigger="created", code=None
+            )
+        return spec.initial
+
     def transitions(self, machine_id: str, entity_key: str) -> list[Transition]:
         """Every recorded state change of one entity, oldest first."""
         with self._lock:

@@ -24,7 +24,7 @@ from hh_reference.gitops import GitOps, git_blob_sha, tree_digest
 from hh_reference.manifests import to_files
 from hh_reference.naming import KINDS, manifest_path
 from hh_reference.netbox import NetBox
-from hh_reference.observe import record_observations
+from hh_reference.observe import follow_fabric_status, record_observations
 from hh_reference.render import render_fabric
 from hh_reference.setup import check_setup
 from hh_reference.snapshot import Site
@@ -106,6 +106,12 @@ class Syncer:
             self._journal(site_id, f"{machine} {entity}", (before, after, trigger), code)
         return after
 
+    def _follow_fabric_status(self, fabric: str, site: Site) -> None:
+        """fabric_status follows the operator's hh_fabric_status as a new run starts, journaled."""
+        step = follow_fabric_status(self.store, fabric, _choice(site.custom_fields.get("hh_fabric_status")))
+        if step is not None:
+            self._journal(site.id, f"fabric_status {fabric}", step)
+
     def _journal(self, site_id: int, what: str, step: tuple[str, str, str], code: str | None = None) -> None:
         """The journal entry of a transition ``step`` (source, dest, trigger) of ``what``."""
         before, after, trigger = step
@@ -155,7 +161,10 @@ class Syncer:
             self.store.raise_alert(fabric, "HH-SYNC-001", "warning", condition_error("sync_interrupted").message)
             self._fire(fabric, "fabric_sync", fabric, "resume_after_crash", code="HH-SYNC-001", site_id=site_id)
         else:
+            for machine in ("fabric_sync", "fabric_status"):  # a fabric asked for is one the integration tracks
+                self.store.ensure(machine, fabric)
             self._check_status_field(fabric, site)
+            self._follow_fabric_status(fabric, site)
             if _choice(site.custom_fields.get("hh_fabric_status")) != "active":
                 raise_condition(
                     "transition_not_in_machine",
@@ -202,11 +211,7 @@ class Syncer:
             if self.store.ensure("resource_drift", self._entity(fabric, key)) != "deletion_pending":
                 self._drift_observed(fabric, key, Observation(True, True, True), most=1)
         for key in applied.updated:  # the replacement is in the cluster: its spec is the branch's
-            entity = self._entity(fabric, key)
-            for trigger, dest in drift_triggers(
-                self.store.state("resource_drift", entity), Observation(True, True, True)
-            ):
-                self.store.fire("resource_drift", entity, trigger, dest=dest)
+            self._drift_observed(fabric, key, Observation(True, True, True), most=1)
         for key in applied.created:
             self._drift_absent(fabric, key)
             entity = self._entity(fabric, key)
@@ -360,7 +365,7 @@ class Syncer:
     def _commit_resources(self, fabric: str, objects: list[dict[str, Any]]) -> None:
         for obj in objects:
             entity = resource_key(fabric, KINDS[obj["kind"]].plural, obj["metadata"]["name"])
-            state = self.store.ensure("resource_lifecycle", entity)
+            state = self.store.renew("resource_lifecycle", entity)  # a deleted one's name back in NetBox
             if state == "orphaned":
                 self.store.fire("resource_lifecycle", entity, "readopt_after_prune")
                 state = "draft"

@@ -18,7 +18,7 @@ from typing import Any
 from harness.adapter import Command, Endpoints, MachineBinding, Renderer, Service, hookimpl
 
 # the action -> the `reference` sub-command and the options it takes
-_ACTIONS = {"setup": "init", "sync": "sync", "drift": "drift", "import": "import"}
+_ACTIONS = {"setup": "init", "sync": "sync", "drift": "drift", "import": "import", "alert": "alert"}
 
 
 def environment(endpoints: Endpoints) -> dict[str, str]:
@@ -63,6 +63,9 @@ def harness_command(action: str, endpoints: Endpoints, options: Mapping[str, str
             argv += ["--ref", options["ref"]]
         if options.get("consume"):
             argv.append("--consume")
+    if action == "alert":
+        argv += ["--id", options["alert"], "--change", options["change"]]
+        argv += [arg for name in ("operator", "reason") if options.get(name) for arg in (f"--{name}", options[name])]
     return Command(argv=argv, env=environment(endpoints), cwd=Path(endpoints.workdir))
 
 

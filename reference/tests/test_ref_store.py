@@ -209,3 +209,15 @@ def test_alert_journal_entries_netbox_refused_wait_and_are_written_in_order(stor
     ]
     store.catch_up_alerts("f1")
     assert len(netbox.entries) == 2  # each written once
+
+
+def test_renew_gives_a_deleted_resource_a_new_lifecycle_and_leaves_a_live_one(store: Store) -> None:
+    gone, live = resource_key("f", "connections", "server-07"), resource_key("f", "connections", "server-01")
+    for trigger in ("commit", "apply", "became_ready", "source_deleted", "prune"):
+        store.fire("resource_lifecycle", gone, trigger)
+    store.fire("resource_lifecycle", live, "commit")
+    assert store.renew("resource_lifecycle", gone) == "draft"
+    assert store.renew("resource_lifecycle", live) == "committed"
+    logged = store.transitions("resource_lifecycle", gone)[-1]
+    assert (logged.from_state, logged.to_state, logged.trigger) == (None, "draft", "created")
+    assert store.fire("resource_lifecycle", gone, "commit") == "committed"
