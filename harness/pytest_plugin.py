@@ -364,15 +364,21 @@ def harness_netbox_schema(harness_specs: Any, harness_netbox: Any) -> Any:
 @pytest.fixture(scope="session")
 def harness_worlds(  # noqa: PLR0917 - pytest passes fixtures positionally
     harness_adapter: Any, harness_specs: Any, harness_netbox_target: Any, harness_netbox: Any,
-    harness_crds_dir: Path, harness_root: Path, tmp_path_factory: pytest.TempPathFactory,
+    harness_crds_dir: Path, harness_root: Path, harness_recorder: Any, tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Any]:  # fmt: skip
     """The live worlds (harness.world.pool): one at a time, each built on first use."""
+    from harness.generate.faults import machine_files  # noqa: PLC0415
     from harness.suites.live_faults import settle  # noqa: PLC0415
-    from harness.world.pool import WorldPool, first_sync  # noqa: PLC0415
+    from harness.world.pool import WorldPool, awaiting_merge, first_sync, never_synced  # noqa: PLC0415
+
+    files = machine_files(harness_specs, harness_root)
 
     def baseline(kind: str, world: Any) -> None:
+        if kind == "model":  # the world suite's and the crash items' world: its first sync is checked
+            never_synced(world, harness_specs, harness_recorder, files)
         first_sync(world)
         if kind == "pull_request":
+            awaiting_merge(world, harness_specs, harness_recorder, files)
             settle(world)
 
     pool = WorldPool(harness_adapter, harness_specs, harness_netbox_target, harness_netbox,

@@ -4,33 +4,46 @@ every step against a small model of intent, Git and cluster content and against 
 reported states declare after each step of the implementation, evaluated on NetBox, Git and the
 cluster (:mod:`harness.world.invariants`).
 
-Rules: change the NetBox intent (a connection's MTU), edit a managed object in the cluster, delete
-one, add a labelled object NetBox does not have, run a sync, run a drift check. The model predicts:
+Rules: change the NetBox intent (a connection's MTU), remove a server's connection from NetBox (its
+cable) and put it back, put the fabric into maintenance and out (the operator's hh_fabric_status),
+edit a managed object in the cluster, delete one, add a labelled object NetBox does not have, run a
+sync, run a drift check, and an operator's acknowledge or suppress of a listed alert (the adapter's
+``alert`` action). The model predicts:
 
-- a sync finishes with fabric_sync ``in_sync``; the branch got one commit if the intent changed
-  since the last sync and none otherwise; the cluster then holds exactly the committed objects,
-  spec for spec, and nothing is left queued;
+- a sync in maintenance fails and changes neither fabric_sync nor the branch, and fabric_status
+  is ``maintenance``; otherwise a sync finishes with fabric_sync ``in_sync``; the branch got one
+  commit if the intent changed since the last sync and none otherwise; the cluster then holds
+  exactly the committed objects, spec for spec, and nothing is left queued;
 - a drift check reports fabric_sync ``out_of_sync`` when the intent or the cluster changed since
   the last sync and ``in_sync`` otherwise, and the edited object's drift state (``spec_drift``,
-  ``desired_only``, ``actual_only``).
+  ``desired_only``, ``actual_only``);
+- after a sync that saw the connection removed, its Connection's lifecycle is ``deleted`` (and its
+  invariants, absent from the branch and the cluster, are evaluated); after one that saw it back,
+  ``synced`` again (a new lifecycle: the spec makes ``deleted`` final);
+- an acknowledged or suppressed alert is listed in that state.
 
 Every change of a reported state between two steps that the spec declares is recorded as that
 transition taken (``state_machines/<m>.yaml::<source>-><dest>``); an undeclared one is a failure.
-Each example starts from a clean sync of the world; the budget is ``--harness-max-examples``
-(default 2 examples of at most 6 steps: every step is real work on real systems).
+Each example starts from a clean sync of the world and ends with the operator's changes undone and
+a sync the model checks (``teardown``); the budget is ``--harness-max-examples`` (default 3
+examples of at most 8 steps: every step is real work on real systems). Hypothesis tries the
+simplest example first (every draw zero: the first rule, again and again), so the budget must leave
+room for drawn ones; the end-of-example sync means even that one checks a sync.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings, target
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
+from harness.adapter import NotProvided
 from harness.generate.faults import RESOURCE_FIELDS, machine_files, transition_element
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
@@ -41,24 +54,41 @@ from harness.world.live import World, rendered_keys
 
 SWITCHES = ("wiring.githedgehog.com", "v1beta1", "default", "switches")
 FOREIGN = "leaf-foreign-01"
-DEFAULT_EXAMPLES, STEPS = 2, 6
+REMOVABLE = "server-07"  # its one unbundled cable: a Connection (and vpc-2's attachment) of its own
+OPERATOR = "world-operator"
+DEFAULT_EXAMPLES, STEPS = 5, 10
 
 
 @dataclass
 class Model:
     """What the world must look like, as far as the rules changed it."""
 
-    intent_changed: bool = False
+    mtu_flipped: bool = False  # server-01's connection MTU, flipped an odd number of times
     edited: set[str] = field(default_factory=set)  # Kind/name edited in the cluster
     deleted: set[str] = field(default_factory=set)
     foreign: set[str] = field(default_factory=set)
+    maintenance: bool = False
+    removed: list[dict[str, Any]] = field(default_factory=list)  # the cables taken out of NetBox
+    connection: str = ""  # the removable connection's name (hh_connection of its cable)
+    readded: bool = False  # put back since the last sync
+    synced_intent: tuple[bool, bool] = (False, False)  # the intent the last sync saw
+
+    @property
+    def intent(self) -> tuple[bool, bool]:
+        """The NetBox intent as far as the rules change it: two flips of the MTU, or a cable removed
+        and put back, are the intent the last sync saw again (no commit, no drift)."""
+        return self.mtu_flipped, bool(self.removed)
+
+    @property
+    def intent_changed(self) -> bool:
+        return self.intent != self.synced_intent
 
     @property
     def cluster_changed(self) -> bool:
         return bool(self.edited or self.deleted or self.foreign)
 
     def synced(self) -> None:
-        self.intent_changed = False
+        self.synced_intent = self.intent
         self.edited.clear()
         self.deleted.clear()
         self.foreign.clear()
@@ -67,7 +97,11 @@ class Model:
 def _states(observation: Mapping[str, Any]) -> dict[tuple[str, str], str]:
     """(machine, entity) -> state, for the machines whose entities a world step moves."""
     fabric = observation.get("fabric") or {}
-    found = {("fabric_sync", str(fabric.get("name"))): str((fabric.get("fabric_sync") or {}).get("state"))}
+    name = str(fabric.get("name"))
+    found = {(m, name): str((fabric.get(m) or {}).get("state")) for m in ("fabric_sync", "fabric_status")}
+    for alert in observation.get("alerts", []):
+        if alert.get("id") is not None:
+            found[("reconciliation_alert", f"{name}/{alert['id']}")] = str(alert.get("state"))
     for r in observation.get("resources", []):
         for machine, key in RESOURCE_FIELDS.items():
             if (r.get(key) or {}).get("state"):
@@ -87,6 +121,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model = Model()
             self.problems: list[str] = []
             self.before: dict[tuple[str, str], str] = {}
+            self.seen: Mapping[str, Any] = {}
+            self.alert_action = True  # until the adapter says it has none
+            self.taken: set[tuple[str, str, str]] = set()  # the declared edges this example took
+            self.switches: list[str] = []  # the fabric's switches after the example's clean sync
 
         # -- the start of every example: a clean sync -------------------------------------------
         @initialize()
@@ -94,14 +132,53 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             result = world.act("sync")
             assert result.returncode == 0, f"the clean sync an example starts from failed: {result.stderr[-500:]}"
             self.model.synced()
-            self.before = _states(world.observe())
+            self.seen = world.observe()
+            self.before = _states(self.seen)
+            self.switches = sorted(k.split("/", 1)[1] for k in world.cluster_objects()
+                                   if k.startswith("Switch/") and k != f"Switch/{FOREIGN}")  # fmt: skip
 
         # -- actions on the systems ---------------------------------------------------------------
         @rule()
         def change_netbox_intent(self) -> None:
             change_intent(ctx)
-            self.model.intent_changed = True
+            self.model.mtu_flipped = not self.model.mtu_flipped
 
+        @precondition(lambda self: not self.model.removed)
+        @rule()
+        def remove_server_connection(self) -> None:
+            api = world.netbox_api
+            cables = [c for c in api.list_all("dcim.cables", site_id=world.fabric.site_id)
+                      if str(c["custom_fields"].get("hh_connection") or "").startswith(f"{REMOVABLE}--")]  # fmt: skip
+            assert cables, f"the world has no cable of {REMOVABLE} to remove"
+            for cable in cables:
+                api.delete("dcim.cables", int(cable["id"]))
+            self.model.removed = [_cable_body(c) for c in cables]
+            self.model.connection = str(cables[0]["custom_fields"]["hh_connection"])
+
+        @precondition(lambda self: bool(self.model.removed))
+        @rule()
+        def restore_server_connection(self) -> None:
+            for body in self.model.removed:
+                world.netbox_api.create("dcim.cables", body)
+            self.model.removed = []
+            self.model.readded = True
+
+        @precondition(lambda self: not self.model.maintenance)
+        @rule()
+        def start_maintenance(self) -> None:
+            world.netbox_api.update("dcim.sites", world.fabric.site_id,
+                                    {"custom_fields": {"hh_fabric_status": "maintenance"}})  # fmt: skip
+            self.model.maintenance = True
+
+        @precondition(lambda self: self.model.maintenance)
+        @rule()
+        def end_maintenance(self) -> None:
+            world.netbox_api.update(
+                "dcim.sites", world.fabric.site_id, {"custom_fields": {"hh_fabric_status": "active"}}
+            )
+            self.model.maintenance = False
+
+        @precondition(lambda self: bool(self._switches()))
         @rule(data=st.data())
         def edit_managed_object(self, data: st.DataObject) -> None:
             name = data.draw(st.sampled_from(self._switches()), label="switch")
@@ -109,6 +186,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             world.custom_objects().patch_namespaced_custom_object(*SWITCHES, name, edit)
             self.model.edited.add(f"Switch/{name}")
 
+        @precondition(lambda self: bool(self._switches()))
         @rule(data=st.data())
         def delete_managed_object(self, data: st.DataObject) -> None:
             name = data.draw(st.sampled_from(self._switches()), label="switch")
@@ -134,6 +212,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             source = self.before.get(("fabric_sync", world.fabric.site_slug))
             result = world.act("sync")
             seen = world.observe()
+            if self.model.maintenance:
+                self._refused_in_maintenance(result.returncode, seen, source, len(world.commits()) - commits)
+                return
             self._transitions(seen, through="syncing", source=source)
             if result.returncode != 0:
                 self.problems.append(f"sync exited {result.returncode}: {result.stderr[-400:]}")
@@ -149,6 +230,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 self.problems.append(f"after a sync the cluster is not the branch: {sorted(committed ^ cluster)[:4]}")
             if seen.get("open_syncs"):
                 self.problems.append(f"syncs left queued after a sync: {seen['open_syncs']}")
+            self._connection_after_sync(seen)
             self.model.synced()
             self._checked(seen, intent_seen=result.returncode == 0)
 
@@ -175,18 +257,98 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                     self.problems.append(f"{key}: drift state {got!r}, the model says {want_drift!r}")
             self._checked(seen)
 
+        @precondition(lambda self: self.alert_action and bool(self._open_alerts()))
+        @rule(data=st.data(), change=st.sampled_from(["acknowledge", "suppress"]))
+        def operator_changes_alert(self, data: st.DataObject, change: str) -> None:
+            alert = data.draw(st.sampled_from(self._open_alerts()), label="alert")
+            if alert["state"] == "acknowledged":
+                change = "suppress"
+            try:
+                result = world.act("alert", alert=str(alert["id"]), change=change, operator=OPERATOR,
+                                   reason="planned cable work on the fabric")  # fmt: skip
+            except NotProvided:
+                self.alert_action = False
+                return
+            seen = world.observe()
+            self._transitions(seen)
+            if result.returncode != 0:
+                self.problems.append(f"alert {change} exited {result.returncode}: {result.stderr[-400:]}")
+            want = {"acknowledge": "acknowledged", "suppress": "suppressed"}[change]
+            got = next((str(a.get("state")) for a in seen.get("alerts", []) if a.get("id") == alert["id"]), None)
+            if got != want:
+                self.problems.append(f"alert {alert['id']} ({alert.get('code')}) is {got!r} after {change}, "
+                                     f"the model says {want!r}")  # fmt: skip
+            self._checked(seen)
+
+        def teardown(self) -> None:
+            """Every example ends converged: the operator's changes undone (maintenance ended, the
+            removed cable back) and a sync, whose outcome the model predicts like any other step's, so
+            an example whose draws never reached a sync still checks one. Guidance: the example's
+            count of declared transitions taken is Hypothesis's target. After a failed step the world
+            is only put back (the next example's clean sync starts from it) and nothing is checked."""
+            failed = sys.exception() is not None or bool(self.problems)
+            try:
+                if self.model.maintenance:
+                    self.end_maintenance()
+                if self.model.removed:
+                    self.restore_server_connection()
+            except Exception:
+                if failed:
+                    return  # the step's failure is the one to report
+                raise
+            if not failed:
+                self.sync()
+                target(float(len(self.taken)), label="declared transitions taken")
+
         # -- after every step of the implementation ------------------------------------------------
+        def _refused_in_maintenance(self, returncode: int, seen: Mapping[str, Any], source: str | None,
+                                    commits: int) -> None:  # fmt: skip
+            """A sync asked for in maintenance: no run starts, so nothing moves but fabric_status."""
+            self._transitions(seen)
+            fabric = seen.get("fabric") or {}
+            status, sync = ((fabric.get(m) or {}).get("state") for m in ("fabric_status", "fabric_sync"))
+            if returncode == 0:
+                self.problems.append("a sync in maintenance exited 0: no sync run may start")
+            if status != "maintenance":
+                self.problems.append(f"after a sync in maintenance fabric_status is {status!r}, the model: maintenance")
+            if sync != source:
+                self.problems.append(f"a sync in maintenance moved fabric_sync from {source!r} to {sync!r}")
+            if commits:
+                self.problems.append(f"a sync in maintenance made {commits} commit(s)")
+            self._checked(seen)
+
+        def _connection_after_sync(self, seen: Mapping[str, Any]) -> None:
+            """The removable connection's lifecycle after a completed sync: deleted while NetBox lacks
+            its cable, synced once it is back."""
+            if not self.model.connection or not (self.model.removed or self.model.readded):
+                return
+            name = self.model.connection
+            lifecycle = next((str((r.get("lifecycle") or {}).get("state")) for r in seen.get("resources", [])
+                              if r.get("plural") == "connections" and r.get("name") == name), None)  # fmt: skip
+            want = "deleted" if self.model.removed else "synced"
+            if lifecycle != want:
+                self.problems.append(
+                    f"Connection {name}: lifecycle {lifecycle!r} after a sync, the model says {want!r}"
+                )
+            self.model.readded = False
+
+        def _open_alerts(self) -> list[Mapping[str, Any]]:
+            return [a for a in self.seen.get("alerts", [])
+                    if a.get("id") is not None and a.get("state") in ("active", "acknowledged")]  # fmt: skip
+
         def _checked(self, seen: Mapping[str, Any], *, intent_seen: bool = False) -> None:
             """The invariants of the states it now reports, on the systems. Only after the
             implementation acted: an out-of-band change is not its to know before it looks.
             ``intent_seen``: right after a sync that completed, which read the intent NetBox holds
             (the render invariants are evaluated)."""
+            self.seen = seen
             self.problems += check_invariants(world, specs, recorder, files, seen, intent_seen=intent_seen)
             assert not self.problems, "\n".join(self.problems)
 
         def _switches(self) -> list[str]:
-            names = sorted(k.split("/", 1)[1] for k in world.cluster_objects() if k.startswith("Switch/"))
-            return [n for n in names if n != FOREIGN] or ["leaf-01"]
+            """The fabric's switches the cluster holds, as far as the model knows (none deleted since
+            the last sync, which puts them back)."""
+            return [n for n in self.switches if f"Switch/{n}" not in self.model.deleted]
 
         def _transitions(
             self, seen: Mapping[str, Any], *, through: str | None = None, source: str | None = None
@@ -199,6 +361,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if through is not None and source is not None and after.get(fabric_key) == "in_sync":
                 for edge in ((source, through), (through, "in_sync")):
                     if ("fabric_sync", *edge) in declared:
+                        self.taken.add(("fabric_sync", *edge))
                         recorder.record(transition_element(files, "fabric_sync", *edge), "transition", "pass",
                                         "world step: sync")  # fmt: skip
             for key, dest in after.items():
@@ -206,6 +369,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 if before is None or before == dest or (through is not None and key == fabric_key):
                     continue
                 if (key[0], before, dest) in declared:
+                    self.taken.add((key[0], before, dest))
                     recorder.record(transition_element(files, key[0], before, dest), "transition", "pass",
                                     f"world step: {key[1]}")  # fmt: skip
                 elif key == fabric_key:
@@ -213,6 +377,23 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.before = after
 
     return WorldMachine
+
+
+def _cable_body(cable: Mapping[str, Any]) -> dict[str, Any]:
+    """What re-creates ``cable`` as NetBox listed it: its terminations and custom fields."""
+    ends = {f"{side}_terminations": [{"object_type": t["object_type"], "object_id": t["object_id"]}
+                                     for t in cable[f"{side}_terminations"]] for side in ("a", "b")}  # fmt: skip
+    fields = {k: [_written(i) for i in v] if isinstance(v, list) else _written(v)
+              for k, v in (cable.get("custom_fields") or {}).items()}  # fmt: skip
+    return {**ends, "status": (cable.get("status") or {}).get("value", "connected"), "custom_fields": fields}
+
+
+def _written(value: Any) -> Any:
+    """A custom field value as NetBox reads it (a choice ``{value, label}``, an object ``{id, ...}``)
+    in the form NetBox takes on a write."""
+    if isinstance(value, Mapping):
+        return value["value"] if "value" in value else value.get("id")
+    return value
 
 
 def run_world(world: World, specs: SpecSet, recorder: Recorder, *, root: Path, crds_dir: Path, tmp: Path,

@@ -70,6 +70,9 @@ class NetBoxApi:
         patched: list[dict[str, Any]] = self._call("PATCH", path_of(model), json=[dict(b) for b in bodies])
         return patched
 
+    def delete(self, model: str, object_id: int) -> None:
+        self._call("DELETE", f"{path_of(model)}{object_id}/")
+
     def update(self, model: str, object_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         patched: dict[str, Any] = self._call("PATCH", f"{path_of(model)}{object_id}/", json=dict(body))
         return patched

@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
+from typing import Any
 
 from harness.adapter import Adapter
 from harness.spec.models import SpecSet
@@ -78,6 +79,36 @@ class WorldPool:
         gen, self._gen, self._world, self._kind = self._gen, None, None, None
         if gen is not None:
             gen.close()
+
+
+def never_synced(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str]) -> None:
+    """Before the first sync of a fresh world, the fabric still planned (hh_fabric_status): a sync
+    must be refused (no run starts before the fabric goes into service), and the invariants of the
+    states the implementation then reports (fabric_status planned, fabric_sync never_synced) are
+    evaluated on the systems. Then the fabric is active again. A broken expectation is the world's
+    error: every item in it would start from a wrong baseline."""
+    from harness.world.invariants import check_invariants  # noqa: PLC0415 - imports the adapter's renderer
+
+    site = world.fabric.site_id
+    world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "planned"}})
+    refused = world.act("sync")
+    problems = [] if refused.returncode != 0 else ["a sync of a planned fabric exited 0: no run may start"]
+    problems += check_invariants(world, specs, recorder, files)
+    world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "active"}})
+    if problems:
+        raise TargetError("before its first sync the implementation's world breaks: " + "; ".join(problems))
+
+
+def awaiting_merge(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str]) -> None:
+    """After the first sync of the pull-request world, its pull request open and its required check
+    not reported yet: the invariants of the states the implementation reports (fabric_sync
+    awaiting_merge, the pull request's state), evaluated on NetBox and GitHub."""
+    from harness.world.invariants import check_invariants  # noqa: PLC0415
+
+    problems = check_invariants(world, specs, recorder, files)
+    if problems:
+        raise TargetError("with its first sync pull request open the implementation's world breaks: "
+                          + "; ".join(problems))  # fmt: skip
 
 
 def first_sync(world: World) -> None:
