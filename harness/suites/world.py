@@ -7,7 +7,8 @@ cluster (:mod:`harness.world.invariants`).
 Rules: change the NetBox intent (a connection's MTU), remove a server's connection from NetBox (its
 cable) and put it back, put the fabric into maintenance and out (the operator's hh_fabric_status),
 edit a managed object in the cluster, delete one, add a labelled object NetBox does not have, run a
-sync, run a drift check, and an operator's acknowledge or suppress of a listed alert (the adapter's
+sync, run a sync with a catalog fault armed at a proxy (an HTTP status the catalog does not retry),
+run a drift check, and an operator's acknowledge or suppress of a listed alert (the adapter's
 ``alert`` action). The model predicts:
 
 - a sync in maintenance fails and changes neither fabric_sync nor the branch, and fabric_status
@@ -20,6 +21,9 @@ sync, run a drift check, and an operator's acknowledge or suppress of a listed a
 - after a sync that saw the connection removed, its Connection's lifecycle is ``deleted`` (and its
   invariants, absent from the branch and the cluster, are evaluated); after one that saw it back,
   ``synced`` again (a new lifecycle: the spec makes ``deleted`` final);
+- a faulted sync that called the armed operation fails as its catalog entry says (the code
+  surfaced, its transitions, its alert; the fault items' checks) and, until a sync completes, a
+  drift check leaves fabric_sync in ``error``; one that never called it is an ordinary sync;
 - an acknowledged or suppressed alert is listed in that state.
 
 Every change of a reported state between two steps that the spec declares is recorded as that
@@ -44,13 +48,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from harness.adapter import NotProvided
-from harness.generate.faults import RESOURCE_FIELDS, machine_files, transition_element
+from harness.generate.faults import RESOURCE_FIELDS, FaultCase, fault_cases, machine_files, transition_element
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
 from harness.world.bad_input import change_intent
 from harness.world.invariants import check_invariants
 from harness.world.live import World, rendered_keys
+from harness.world.process import RunResult
 
 SWITCHES = ("wiring.githedgehog.com", "v1beta1", "default", "switches")
 FOREIGN = "leaf-foreign-01"
@@ -72,6 +77,9 @@ class Model:
     connection: str = ""  # the removable connection's name (hh_connection of its cable)
     readded: bool = False  # put back since the last sync
     synced_intent: tuple[bool, bool] = (False, False)  # the intent the last sync saw
+    # a sync failed under a fault: Git and the cluster may hold part of its work, so until a sync
+    # completes the model predicts fabric_sync only (error) and no commit count
+    uncertain: bool = False
 
     @property
     def intent(self) -> tuple[bool, bool]:
@@ -89,6 +97,7 @@ class Model:
 
     def synced(self) -> None:
         self.synced_intent = self.intent
+        self.uncertain = False
         self.edited.clear()
         self.deleted.clear()
         self.foreign.clear()
@@ -113,7 +122,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                   tmp: Path) -> type[RuleBasedStateMachine]:  # fmt: skip
     files = machine_files(specs, root)
     declared = {(m.id, s, t.dest) for m in specs.machines for t in m.transitions for s in t.sources}
-    ctx = Executor(world, specs, crds_dir, tmp).ctx
+    executor = Executor(world, specs, crds_dir, tmp, recorder=recorder, files=files)
+    ctx = executor.ctx
+    faults = {c.code: c for c in world_faults(specs, root)}
+    fabric_key = ("fabric_sync", world.fabric.site_slug)
 
     class WorldMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -215,6 +227,39 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if self.model.maintenance:
                 self._refused_in_maintenance(result.returncode, seen, source, len(world.commits()) - commits)
                 return
+            self._completed(result, seen, commits, source)
+
+        @precondition(lambda self: not self.model.maintenance and bool(faults))
+        @rule(data=st.data())
+        def sync_with_fault(self, data: st.DataObject) -> None:
+            """A sync with a catalog fault armed at its boundary's proxy, the recipe's operation
+            refused every time: the run must fail as the catalog entry says (the code surfaced, its
+            transitions, its alert) and the invariants of what it then reports hold, from whatever
+            state the world's earlier steps left. A sync that never calls the operation in this
+            world (nothing to prune, no commit to make) is an ordinary sync, checked as one."""
+            case = faults[data.draw(st.sampled_from(sorted(faults)), label="fault")]
+            proxy = world.proxies[case.entry.boundary]
+            commits, source, before = len(world.commits()), self.before.get(fabric_key), self.seen
+            proxy.clear()
+            injection = proxy.inject({**case.entry.inject, "times": "always"}, code=case.code)
+            try:
+                result = world.act("sync")
+            finally:
+                proxy.clear_faults()
+                proxy.wait_idle(proxy.max_hold_s + 20)
+            if injection.fired == 0:
+                self._completed(result, world.observe(), commits, source)
+                return
+            problems, _ = executor.failure(case, result, before)
+            seen = world.observe()
+            self._transitions(seen, through="syncing", source=source)
+            self.model.uncertain = True
+            self.seen = seen
+            self.problems += problems
+            assert not self.problems, "\n".join(self.problems)
+
+        def _completed(self, result: RunResult, seen: Mapping[str, Any], commits: int, source: str | None) -> None:
+            """What the model predicts of a sync that ran to its end."""
             self._transitions(seen, through="syncing", source=source)
             if result.returncode != 0:
                 self.problems.append(f"sync exited {result.returncode}: {result.stderr[-400:]}")
@@ -222,7 +267,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if state != "in_sync":
                 self.problems.append(f"after a sync fabric_sync is {state!r}, the model says in_sync")
             new = len(world.commits()) - commits
-            if new != (1 if self.model.intent_changed else 0):
+            if not self.model.uncertain and new != (1 if self.model.intent_changed else 0):
                 self.problems.append(f"the sync made {new} commit(s); the intent "
                                      f"{'changed' if self.model.intent_changed else 'did not change'}")  # fmt: skip
             committed, cluster = rendered_keys(world.repo_files()), set(world.cluster_objects())
@@ -242,15 +287,18 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if result.returncode != 0:
                 self.problems.append(f"drift exited {result.returncode}: {result.stderr[-400:]}")
             want = "out_of_sync" if self.model.intent_changed or self.model.cluster_changed else "in_sync"
+            if self.model.uncertain:  # drift is measured against a completed sync (none since the failure)
+                want = "error"
             state = (seen.get("fabric") or {}).get("fabric_sync", {}).get("state")
             if state != want:
                 self.problems.append(f"after a drift check fabric_sync is {state!r}, the model says {want!r} "
                                      f"({self.model})")  # fmt: skip
             drift = {f"{r['plural']}/{r['name']}": (r.get("drift") or {}).get("state")
                      for r in seen.get("resources", [])}  # fmt: skip
-            expected = {k: "spec_drift" for k in self.model.edited}
-            expected |= {k: "desired_only" for k in self.model.deleted}
-            expected |= {k: "actual_only" for k in self.model.foreign}
+            expected = {} if self.model.uncertain else {k: "spec_drift" for k in self.model.edited}
+            if not self.model.uncertain:
+                expected |= {k: "desired_only" for k in self.model.deleted}
+                expected |= {k: "actual_only" for k in self.model.foreign}
             for key, want_drift in expected.items():
                 got = drift.get(f"switches/{key.split('/', 1)[1]}")
                 if got != want_drift:
@@ -354,16 +402,19 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self, seen: Mapping[str, Any], *, through: str | None = None, source: str | None = None
         ) -> None:
             """Record the declared edges the step took. A finished sync went through ``syncing``
-            (start_sync, then sync_succeeded) whatever it started from; another step's change of
-            fabric_sync must be one declared edge."""
+            (start_sync, then sync_succeeded or sync_failed) whatever it started from; another step's
+            change of fabric_sync must be one declared edge."""
             after = _states(seen)
-            fabric_key = ("fabric_sync", world.fabric.site_slug)
-            if through is not None and source is not None and after.get(fabric_key) == "in_sync":
-                for edge in ((source, through), (through, "in_sync")):
+            final = after.get(fabric_key)
+            if through is not None and source is not None and final is not None and final != through:
+                for edge in ((source, through), (through, final)):
                     if ("fabric_sync", *edge) in declared:
                         self.taken.add(("fabric_sync", *edge))
                         recorder.record(transition_element(files, "fabric_sync", *edge), "transition", "pass",
                                         "world step: sync")  # fmt: skip
+                    elif edge[0] != edge[1]:
+                        self.problems.append(f"fabric_sync went {edge[0]} -> {edge[1]} in a sync, "
+                                             "which the machine does not declare")  # fmt: skip
             for key, dest in after.items():
                 before = self.before.get(key)
                 if before is None or before == dest or (through is not None and key == fabric_key):
@@ -377,6 +428,19 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.before = after
 
     return WorldMachine
+
+
+# a fault the world suite arms: refused every time, never retried (so a faulted sync costs one call),
+# and not one whose outcome depends on a precondition fixture the fault items make
+_WORLD_FAULT_KINDS = ("http_status",)
+
+
+def world_faults(specs: SpecSet, root: Path) -> list[FaultCase]:
+    """The catalog entries whose recipe a world step can arm: an HTTP status at a direct-mode
+    operation, not retried (retryable ones cost their backoff), in catalog order."""
+    return [c for c in fault_cases(specs, root)
+            if c.kind in _WORLD_FAULT_KINDS and not c.entry.retryable
+            and not str(c.entry.inject.get("operation", "")).startswith("github.pulls.")]  # fmt: skip
 
 
 def _cable_body(cable: Mapping[str, Any]) -> dict[str, Any]:
