@@ -33,7 +33,7 @@ def harness_command(action: str, endpoints: Endpoints, options: Mapping[str, str
     Actions: ``setup`` (prepare NetBox: custom fields, tags, choices), ``sync`` / ``drift``
     (``options["fabric"]``), ``import`` (``fabric``, ``repo`` as OWNER/REPO, ``path``, optional
     ``ref`` and ``consume``), ``alert`` (an operator's change of one alert: ``fabric``, ``alert``
-    as the id the observation lists, ``change`` acknowledge / resolve / suppress, ``operator``,
+    as the id the observation lists, ``change`` acknowledge or suppress, ``operator``,
     ``reason``). Exit status 0 means the action completed; anything else is a
     failed run whose stderr is the message the implementation surfaced. The harness may kill the
     process at any point (crash injection) and run it again."""

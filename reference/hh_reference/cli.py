@@ -196,10 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drift", help="compare NetBox, Git and the cluster and record the drift")
     p.add_argument("--fabric", required=True)
     p.set_defaults(func=cmd_drift)
-    p = sub.add_parser("alert", help="acknowledge, resolve or suppress one alert of a fabric")
+    # resolve is the integration's (guard condition_cleared), not an operator's
+    p = sub.add_parser("alert", help="acknowledge or suppress one alert of a fabric")
     p.add_argument("--fabric", required=True)
     p.add_argument("--id", required=True, type=int, help="the alert's id (status lists them)")
-    p.add_argument("--change", required=True, choices=("acknowledge", "resolve", "suppress"))
+    p.add_argument("--change", required=True, choices=("acknowledge", "suppress"))
     p.add_argument("--operator", help="who acts (acknowledge and suppress need one)")
     p.add_argument("--reason", help="why (suppress needs one)")
     p.set_defaults(func=cmd_alert)

@@ -211,7 +211,8 @@ class Syncer:
             if self.store.ensure("resource_drift", self._entity(fabric, key)) != "deletion_pending":
                 self._drift_observed(fabric, key, Observation(True, True, True), most=1)
         for key in applied.updated:  # the replacement is in the cluster: its spec is the branch's
-            self._drift_observed(fabric, key, Observation(True, True, True), most=1)
+            if self.store.ensure("resource_drift", self._entity(fabric, key)) != "deletion_pending":
+                self._drift_observed(fabric, key, Observation(True, True, True), most=1)
         for key in applied.created:
             self._drift_absent(fabric, key)
             entity = self._entity(fabric, key)
