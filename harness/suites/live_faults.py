@@ -170,6 +170,8 @@ class Executor:
         self.cluster = Cluster(world)
         self.ctx = self._context()
         self.observed_before: Mapping[str, Any] | None = None  # by the last armed run, before its fault
+        # resources the world suite changed in the cluster since the implementation last looked
+        self.unseen: frozenset[str] = frozenset()
 
     # -- the fixtures' view of the world ------------------------------------------------------
     def _context(self) -> FaultContext:
@@ -243,7 +245,8 @@ class Executor:
             return []
         operation = case.entry.inject.get("operation")
         refused = frozenset([operation]) if case.kind == "http_status" and operation else frozenset()
-        found = check_invariants(self.world, self.specs, self.recorder, self.files, state, refused=refused)
+        found = check_invariants(self.world, self.specs, self.recorder, self.files, state, refused=refused,
+                                 unseen=self.unseen)  # fmt: skip
         return [f"{case.code}: {p}" for p in found]
 
     # -- recipes --------------------------------------------------------------------------------

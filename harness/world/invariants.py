@@ -40,7 +40,7 @@ from harness.generate.faults import RESOURCE_FIELDS
 from harness.spec.models import SpecSet, StateMachine
 from harness.targets.base import TargetError
 from harness.world.intent import read_intent
-from harness.world.live import REPO, World
+from harness.world.live import World
 
 HH_CODE = re.compile(r"\bHH-[A-Z0-9]+-\d{3}\b")
 Result = tuple[bool | None, str]
@@ -159,7 +159,7 @@ class Systems:
         if number not in self._pulls_by_number:
             owner = self.world.github.extra["owner"]
             with self.world.gh() as gh:
-                answer = gh.get(f"/repos/{owner}/{REPO}/pulls/{number}")
+                answer = gh.get(f"/repos/{owner}/{self.world.endpoints.github_repo}/pulls/{number}")
             if answer.status_code not in (200, 404):  # 404: no such pull request
                 raise TargetError(f"GitHub at {answer.request.url}: answered {answer.status_code}, no pull request")
             self._pulls_by_number[number] = dict(answer.json()) if answer.status_code == 200 else None
@@ -170,7 +170,9 @@ class Systems:
         answers newest first)."""
         owner = self.world.github.extra["owner"]
         with self.world.gh() as gh:
-            answer = gh.get(f"/repos/{owner}/{REPO}/commits/{sha}/statuses", params={"per_page": 100})
+            answer = gh.get(
+                f"/repos/{owner}/{self.world.endpoints.github_repo}/commits/{sha}/statuses", params={"per_page": 100}
+            )
         if answer.status_code not in (200, 404):  # 404: GitHub knows no such commit, so no statuses
             raise TargetError(f"GitHub at {answer.request.url}: answered {answer.status_code}, not the statuses")
         newest: dict[str, str] = {}
@@ -206,7 +208,7 @@ def _credentials_accepted(s: Systems, entity: str) -> Result:
     if entity == "git":
         owner = s.world.github.extra["owner"]
         with s.world.gh() as gh:
-            status = gh.get(f"/repos/{owner}/{REPO}").status_code
+            status = gh.get(f"/repos/{owner}/{s.world.endpoints.github_repo}").status_code
         return 200 <= status < 300, f"github.repos.get answered {status}"
     try:
         s.world.custom_objects().list_namespaced_custom_object("wiring.githedgehog.com", "v1beta1", "default",
@@ -300,7 +302,10 @@ def _render_or_cluster_differs(s: Systems, entity: str) -> Result:
     if rendered is None:
         return None, f"the cluster equals the branch; {why}"
     differ = sorted(p for p in set(rendered) | set(s.files) if rendered.get(p) != s.files.get(p))
-    return bool(differ), f"the cluster equals the branch; the render differs from it in {differ[:3]}"
+    if differ:
+        return True, f"the cluster equals the branch; the render differs from it in {differ[:3]}"
+    # only a sync leaves out_of_sync: a difference reverted since it was seen is no longer visible
+    return None, "nothing differs now (a difference reverted since out_of_sync was entered cannot be seen)"
 
 
 def _sync_error_code_recorded(s: Systems, entity: str) -> Result:
@@ -627,9 +632,14 @@ def entities(observation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, required_checks: tuple[str, ...] = (),
-             refused: frozenset[str] = frozenset(), intent_seen: bool = False) -> list[Verdict]:  # fmt: skip
+             refused: frozenset[str] = frozenset(), intent_seen: bool = False,
+             unseen: frozenset[str] = frozenset()) -> list[Verdict]:  # fmt: skip
     """Every invariant of every reported entity's current state, evaluated on the systems.
-    ``refused``: operations a fault makes NetBox refuse; what they would record is not evaluated."""
+    ``refused``: operations a fault makes NetBox refuse; what they would record is not evaluated.
+    ``unseen``: resource entities (``<plural>/<name>``) the world changed in the cluster since the
+    implementation last compared it with the branch; their resource invariants, and fabric_sync's,
+    are not evaluated (a step that does not look, such as an alert change or a run that failed
+    before comparing, cannot be expected to know)."""
     machines: dict[str, StateMachine] = {m.id: m for m in specs.machines}
     codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
     systems = Systems(world, observation, codes, required_checks, intent_seen)
@@ -639,6 +649,8 @@ def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, re
         machine = machines.get(machine_id)
         if machine is None or (in_flight and machine_id in RESOURCE_FIELDS):
             continue  # a sync in flight (one a crash killed) moves Git and the cluster under them
+        if (machine_id in RESOURCE_FIELDS and entity in unseen) or (machine_id == "fabric_sync" and unseen):
+            continue  # changed in the cluster since the implementation last looked: not its to know yet
         declared = next((s.invariants for s in machine.states if s.name == state), ())
         for name in declared:
             check = CHECKS.get(machine_id, {}).get(name)
@@ -652,15 +664,16 @@ def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, re
                 continue
             try:
                 holds, detail = check(systems, entity)
-            except (TargetError, httpx.HTTPError, KeyError, ValueError) as exc:  # a system's answer is no evidence
-                holds, detail = False, f"the evidence could not be read: {exc}"
+            except (TargetError, httpx.HTTPError) as exc:  # not shown to hold: the run is no evidence
+                holds, detail = False, f"the harness could not read the evidence from the systems: {exc}"
             verdicts.append(Verdict(machine_id, name, state, entity, holds, detail))
     return verdicts
 
 
 def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str],
                      observation: Mapping[str, Any] | None = None, *,
-                     refused: frozenset[str] = frozenset(), intent_seen: bool = False) -> list[str]:  # fmt: skip
+                     refused: frozenset[str] = frozenset(), intent_seen: bool = False,
+                     unseen: frozenset[str] = frozenset()) -> list[str]:  # fmt: skip
     """Evaluate what the current states declare, record each verdict (``invariant`` elements), and
     return the broken ones as problems. Unevaluable invariants are not recorded."""
     from harness.report.elements import invariant_id  # noqa: PLC0415
@@ -668,7 +681,9 @@ def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping
     seen = observation if observation is not None else world.observe()
     required = tuple(filter(None, world.endpoints.settings.get("required_checks", "").split(",")))
     problems = []
-    for v in evaluate(world, specs, seen, required_checks=required, refused=refused, intent_seen=intent_seen):
+    verdicts = evaluate(world, specs, seen, required_checks=required, refused=refused, intent_seen=intent_seen,
+                        unseen=unseen)  # fmt: skip
+    for v in verdicts:
         if v.holds is None:
             continue
         element = invariant_id(files.get(v.machine, f"state_machines/{v.machine}.yaml"), v.invariant)

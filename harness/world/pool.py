@@ -91,10 +91,18 @@ def never_synced(world: World, specs: SpecSet, recorder: Any, files: Mapping[str
 
     site = world.fabric.site_id
     world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "planned"}})
-    refused = world.act("sync")
-    problems = [] if refused.returncode != 0 else ["a sync of a planned fabric exited 0: no run may start"]
-    problems += check_invariants(world, specs, recorder, files)
-    world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "active"}})
+    try:
+        refused = world.act("sync")
+        problems = [] if refused.returncode != 0 else ["a sync of a planned fabric exited 0: no run may start"]
+        seen = world.observe()
+        fabric = seen.get("fabric") or {}
+        for machine, want in (("fabric_status", "planned"), ("fabric_sync", "never_synced")):
+            got = (fabric.get(machine) or {}).get("state")
+            if got != want:
+                problems.append(f"{machine} is {got!r} after a refused sync of a planned fabric, not {want!r}")
+        problems += check_invariants(world, specs, recorder, files, seen)
+    finally:
+        world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "active"}})
     if problems:
         raise TargetError("before its first sync the implementation's world breaks: " + "; ".join(problems))
 
