@@ -200,6 +200,33 @@ class StatusApi:
                 )
         return JSONResponse({"fabric": fabric, "summary": summary, "drifted": drifted})
 
+    async def transitions(self, request: Request) -> Response:
+        """The fabric's state changes after log id ``after``, oldest first, ``limit`` at most: each
+        entity named as the fabric view names it (the fabric, the endpoint, the pull request's
+        number, ``<plural>/<name>``, the alert id)."""
+        fabric = self._fabric(request)
+        after = _int_param(request, "after", 0, 0, MAX_ROW_ID)
+        limit = _int_param(request, "limit", 1000, 1, 1000)
+        found = self.store.history(fabric, after, limit)
+        return JSONResponse(
+            {
+                "fabric": fabric,
+                "transitions": [
+                    {
+                        "id": log_id,
+                        "machine": t.machine,
+                        "entity": _entity_name(fabric, t.machine, t.entity),
+                        "from": t.from_state,
+                        "to": t.to_state,
+                        "trigger": t.trigger,
+                        "code": t.code,
+                    }
+                    for log_id, t in found
+                ],
+                "next": found[-1][0] if found else after,
+            }
+        )
+
     async def alerts(self, request: Request) -> Response:
         self._authorize(request)
         state = request.query_params.get("state")
@@ -219,6 +246,8 @@ class StatusApi:
             raise HTTPException(404, f"no alert action '{trigger}'; actions: {', '.join(ALERT_ACTIONS)}")
         body = await _json_body(request, {"operator": 200, "reason": 2000})
         try:
+            if alert_id > MAX_ROW_ID:  # SQLite's row ids are 64-bit
+                raise KeyError(alert_id)
             self.store.alert(alert_id)
         except KeyError:
             raise HTTPException(404, f"no alert with id {alert_id}") from None
@@ -278,6 +307,28 @@ class StatusApi:
         return JSONResponse(content, status_code=result.status)
 
 
+MAX_ROW_ID = 2**63 - 1
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise HTTPException(400, f"{name} must be an integer from {low} to {high}")
+    return int(raw)
+
+
+def _entity_name(fabric: str, machine: str, key: str) -> str:
+    """A store key as the fabric view names the entity: ``<fabric>/pr/7`` is pull request ``7``."""
+    if key == fabric:
+        return key
+    rest = key.removeprefix(f"{fabric}/")
+    if machine in ("pull_request", "reconciliation_alert"):
+        return rest.split("/", 1)[-1]
+    return rest
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return problem(exc.status_code, "Request refused", str(exc.detail), headers=dict(exc.headers or {}))
@@ -306,6 +357,7 @@ def create_app(config: Config, store: Store, sync_trigger: SyncTrigger) -> Starl
         Route("/api/v1/fabrics/{name}", api.fabric, methods=["GET"]),
         Route("/api/v1/fabrics/{name}/resources", api.resources, methods=["GET"]),
         Route("/api/v1/fabrics/{name}/drift", api.drift, methods=["GET"]),
+        Route("/api/v1/fabrics/{name}/transitions", api.transitions, methods=["GET"]),
         Route("/api/v1/fabrics/{name}/sync", api.sync, methods=["POST"]),
         Route("/api/v1/alerts", api.alerts, methods=["GET"]),
         Route("/api/v1/alerts/{id:int}/{action:str}", api.alert_action, methods=["POST"]),

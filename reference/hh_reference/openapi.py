@@ -15,6 +15,10 @@ PROBLEM = "application/problem+json"
 FABRIC_NAME = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "maxLength": 63}
 
 
+AFTER = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -113,6 +117,29 @@ def _schemas(registry: StateMachineRegistry) -> dict[str, Any]:
                         },
                     ),
                 },
+            },
+        ),
+        "TransitionList": _obj(
+            ["fabric", "transitions", "next"],
+            {
+                "fabric": FABRIC_NAME,
+                "transitions": {
+                    "description": "State changes, oldest first; from is null when the entity was created.",
+                    "type": "array",
+                    "items": _obj(
+                        ["id", "machine", "entity", "from", "to", "trigger", "code"],
+                        {
+                            "id": {"type": "integer", "minimum": 1},
+                            "machine": {"enum": sorted(registry.specs)},
+                            "entity": {"type": "string"},
+                            "from": nullable,
+                            "to": {"type": "string"},
+                            "trigger": {"type": "string"},
+                            "code": nullable,
+                        },
+                    ),
+                },
+                "next": {"type": "integer", "minimum": 0, "description": "The after of the next page."},
             },
         ),
         "Alert": _obj(
@@ -224,6 +251,19 @@ def build_openapi(registry: StateMachineRegistry, *, auth: bool, version: str) -
         "/api/v1/fabrics/{name}/drift": {
             "get": _get(
                 "Three-way drift report", _json(_ref("DriftReport"), "Drift."), params=[name], auth=auth, not_found=True
+            )
+        },
+        "/api/v1/fabrics/{name}/transitions": {
+            "get": _get(
+                "The fabric's state changes, oldest first, after a log id",
+                _json(_ref("TransitionList"), "State changes."),
+                params=[
+                    name,
+                    {"name": "after", "in": "query", "required": False, "schema": AFTER},
+                    {"name": "limit", "in": "query", "required": False, "schema": LIMIT},
+                ],
+                auth=auth,
+                not_found=True,
             )
         },
         "/api/v1/fabrics/{name}/sync": {

@@ -162,7 +162,7 @@ class Store:
                 db,
                 machine=machine_id,
                 entity=entity_key,
-                old=current if row else None,
+                old=current,  # an entity with no record yet was in the machine's initial state
                 new=new,
                 trigger=trigger,
                 code=code,
@@ -227,10 +227,18 @@ class Store:
             rows = self._db.execute(
                 "SELECT * FROM transition_log WHERE machine = ? AND entity = ? ORDER BY id", (machine_id, entity_key)
             ).fetchall()
-        return [
-            Transition(r["machine"], r["entity"], r["from_state"], r["to_state"], r["trigger"], r["code"], r["at"])
-            for r in rows
-        ]
+        return [_transition(r) for r in rows]
+
+    def history(self, fabric: str, after: int = 0, limit: int = 1000) -> list[tuple[int, Transition]]:
+        """The fabric's recorded state changes with their log ids, oldest first: those after log id
+        ``after``, at most ``limit`` (read on from the last id to page)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM transition_log WHERE id > ? AND (entity = ? OR substr(entity, 1, ?) = ?) "
+                "ORDER BY id LIMIT ?",
+                (after, fabric, len(fabric) + 1, f"{fabric}/", limit),
+            ).fetchall()
+        return [(int(r["id"]), _transition(r)) for r in rows]
 
     def fabrics(self) -> list[str]:
         """Names of every fabric with recorded state, sorted."""
@@ -442,3 +450,8 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT value FROM kv WHERE fabric = ? AND key = ?", (fabric, key)).fetchone()
         return str(row["value"]) if row else None
+
+
+def _transition(row: sqlite3.Row) -> Transition:
+    return Transition(row["machine"], row["entity"], row["from_state"], row["to_state"], row["trigger"], row["code"],
+                      row["at"])  # fmt: skip

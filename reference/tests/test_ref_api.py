@@ -99,6 +99,29 @@ def test_fabric_state_resources_and_drift(api: RunningApi) -> None:
     assert [d["name"] for d in drift["drifted"]] == ["leaf-01"]
 
 
+def test_transitions_are_the_fabric_log_paged_by_id(api: RunningApi) -> None:
+    alert_id = _seed(api.store)
+    api.store.fire("fabric_status", "dc2", "activate")  # another fabric's change is not listed
+    with api.client() as c:
+        first = c.get("/api/v1/fabrics/dc1/transitions", params={"limit": 3}).json()
+        rest = c.get("/api/v1/fabrics/dc1/transitions", params={"after": first["next"]}).json()
+        bad = c.get("/api/v1/fabrics/dc1/transitions", params={"after": "-1"})
+    seen = first["transitions"] + rest["transitions"]
+    assert [(t["machine"], t["entity"], t["from"], t["to"]) for t in seen] == [
+        ("fabric_status", "dc1", "planned", "active"),
+        ("connection_status", "git", "unknown", "pending"),
+        ("fabric_sync", "dc1", "never_synced", "syncing"),
+        ("fabric_sync", "dc1", "syncing", "error"),
+        ("resource_drift", "switches/leaf-01", "unobserved", "desired_only"),
+        ("resource_drift", "switches/leaf-02", "unobserved", "in_sync"),
+        ("resource_lifecycle", "switches/leaf-01", "draft", "committed"),
+        ("reconciliation_alert", str(alert_id), None, "active"),
+    ]
+    assert [t["id"] for t in seen] == sorted({t["id"] for t in seen})
+    assert rest["next"] == seen[-1]["id"]
+    assert bad.status_code == 400 and "after" in bad.json()["detail"]
+
+
 def test_unknown_fabric_is_a_problem_404(api: RunningApi) -> None:
     with api.client() as client:
         response = client.get("/api/v1/fabrics/nope")
@@ -148,7 +171,7 @@ def test_openapi_document_is_valid_openapi_3_1(api: RunningApi) -> None:
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     served = {(path, method) for path, item in document["paths"].items() for method in item}
     assert ("/webhooks/github", "post") in served and ("/api/v1/fabrics/{name}/sync", "post") in served
-    assert len(served) == 12
+    assert len(served) == 13
 
 
 @pytest.mark.slow

@@ -64,7 +64,7 @@ def test_fire_persists_and_survives_reopen(
     assert reopened.state("fabric_sync", "f1") == "error"
     log = reopened.transitions("fabric_sync", "f1")
     assert [(t.from_state, t.to_state, t.trigger, t.code) for t in log] == [
-        (None, "syncing", "start_sync", None),
+        ("never_synced", "syncing", "start_sync", None),
         ("syncing", "error", "sync_failed", "HH-NB-001"),
     ]
     assert reopened.fabrics() == ["f1"]
