@@ -201,6 +201,7 @@ class Syncer:
         if outcome.state in ("awaiting_merge", "out_of_sync"):
             return outcome
         outcome.commit = commit
+        self._orphan_removed(fabric, objects)
 
         self.cluster.check_served(o["kind"] for o in objects)
         applied = self.cluster.apply(fabric, objects, before_replace=lambda key: self._drift_differs(fabric, key))
@@ -362,6 +363,21 @@ class Syncer:
         step = {"creation_pending": "create_observed", "spec_drift": "patch_applied", "unobserved": "observe"}
         if state in step:
             self.store.fire("resource_drift", entity, step[state], dest="in_sync")
+
+    def _orphan_removed(self, fabric: str, objects: list[dict[str, Any]]) -> None:
+        """The objects the target branch no longer has once this run committed (their NetBox source is
+        gone): resource_lifecycle orphaned until the prune deletes them, resource_drift actual_only
+        where the cluster held them. A run that fails before its prune leaves them so, not synced and
+        in_sync with their file gone from the branch."""
+        wanted = {self._entity(fabric, object_key(o)) for o in objects}
+        kinds = {spec.plural: kind for kind, spec in KINDS.items()}
+        for entity, (state, _) in self.store.entities(fabric, "resource_lifecycle").items():
+            if entity in wanted or state not in ("committed", "pending", "synced", "drifted"):
+                continue
+            self.store.fire("resource_lifecycle", entity, "source_deleted")
+            _, plural, name = entity.split("/", 2)
+            if self.store.state("resource_drift", entity) in ("in_sync", "spec_drift"):
+                self._drift_unwanted(fabric, f"{kinds[plural]}/{name}")
 
     def _commit_resources(self, fabric: str, objects: list[dict[str, Any]]) -> None:
         for obj in objects:
