@@ -72,3 +72,23 @@ def test_a_malformed_observation_is_an_error_naming_the_field() -> None:
     adapter = Adapter("odd", _plugin(harness_observe=harness_observe))
     with pytest.raises(AdapterError, match=r"at /fabric/fabric_sync/state: 3 is not of type"):
         adapter.observe(Endpoints(), "f")
+
+
+def test_reported_transitions_must_fit_their_shape_and_follow_the_cursor() -> None:
+    from harness.adapter import Adapter  # noqa: PLC0415
+
+    answers: list[list[dict[str, Any]]] = []
+
+    def harness_transitions(endpoints: Endpoints, fabric: str, after: int) -> list[dict[str, Any]]:
+        return answers.pop()
+
+    adapter = Adapter("odd", _plugin(harness_transitions=harness_transitions))
+    good = {"id": 8, "machine": "fabric_sync", "entity": "f", "from": "in_sync", "to": "syncing", "trigger": "t"}
+    answers.append([good])
+    assert adapter.transitions(Endpoints(), "f", 7) == [good]
+    answers.append([good])
+    with pytest.raises(AdapterError, match="has id 8, not after 8"):
+        adapter.transitions(Endpoints(), "f", 8)
+    answers.append([{**good, "to": None}])
+    with pytest.raises(AdapterError, match=r"item 0 does not fit .*transition at /to: None is not of type"):
+        adapter.transitions(Endpoints(), "f", 0)

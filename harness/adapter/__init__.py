@@ -162,6 +162,27 @@ class Adapter:
                                f"harness/adapter/observation.schema.json at {where}: {error.message}")  # fmt: skip
         return result
 
+    def transitions(self, endpoints: Endpoints, fabric: str, after: int) -> list[Mapping[str, Any]]:
+        """The state changes after id ``after``, each checked against the shape and the ids
+        against their order (increasing, after ``after``): a misfit is an AdapterError."""
+        result = self._call("harness_transitions", "reporting the state changes it made",
+                            endpoints=endpoints, fabric=fabric, after=after)  # fmt: skip
+        validator = _observation_validator()
+        last = after
+        found = list(result)
+        for index, item in enumerate(found):
+            error = next(iter(validator.evolve(schema=TRANSITION_SCHEMA).iter_errors(item)), None)
+            if error is not None:
+                where = "/".join(str(p) for p in error.absolute_path)
+                raise AdapterError(f"adapter {self.name!r}: harness_transitions item {index} does not fit "
+                                   f"observation.schema.json#/$defs/transition at /{where}: "
+                                   f"{error.message}")  # fmt: skip
+            if item["id"] <= last:
+                raise AdapterError(f"adapter {self.name!r}: harness_transitions item {index} has id {item['id']}, "
+                                   f"not after {last}: ids must increase from the cursor asked for")  # fmt: skip
+            last = item["id"]
+        return found
+
     def machine_binding(self, endpoints: Endpoints) -> MachineBinding:
         result: MachineBinding = self._call("harness_machine_binding", "firing triggers at its state layer",
                                             endpoints=endpoints)  # fmt: skip
@@ -170,6 +191,9 @@ class Adapter:
     def renderer(self, spec_root: Path) -> Renderer:
         result: Renderer = self._call("harness_renderer", "a pure render function", spec_root=spec_root)
         return result
+
+
+TRANSITION_SCHEMA = {"$ref": "#/$defs/transition"}
 
 
 @cache

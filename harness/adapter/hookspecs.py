@@ -9,7 +9,7 @@ Every hook is ``firstresult``: one adapter answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,18 @@ def harness_service(endpoints: Endpoints, port: int) -> Service | None:
 def harness_observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any] | None:
     """What the implementation reports for ``fabric``, in the shape of
     ``contracts/implementation/status.yaml``: ``{"fabric": {...}, "resources": [...], "alerts": [...]}``."""
+
+
+@hookspec(firstresult=True)
+def harness_transitions(endpoints: Endpoints, fabric: str, after: int) -> Sequence[Mapping[str, Any]] | None:
+    """The state changes the implementation made for ``fabric``, oldest first, after the one whose
+    ``id`` is ``after`` (0: from the start), in the shape of ``observation.schema.json#/$defs/transition``:
+    ``{"id", "machine", "entity", "from", "to", "trigger"}``, each entity named as the observation
+    names it (the fabric, the connection's endpoint, the pull request's number, ``<plural>/<name>``,
+    the alert's id) and ``from`` null when the entity came into being. Ids increase. The world
+    suite checks each change against the machine's declared edges and against the states it
+    observes before and after a step, and reports every edge taken; without this hook it sees only
+    the states at the ends of a step."""
 
 
 @hookspec(firstresult=True)

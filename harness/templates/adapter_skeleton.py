@@ -61,6 +61,12 @@ def harness_observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any] | No
     return None
 
 
+# Optional, for the world suite (without it, it sees only the states at the ends of each step):
+#
+# @hookimpl
+# def harness_transitions(endpoints, fabric, after) -> list[dict]: the state changes you made after
+#     id `after`, oldest first: {"id", "machine", "entity", "from", "to", "trigger"}
+#
 # Optional, for the offline suites:
 #
 # @hookimpl

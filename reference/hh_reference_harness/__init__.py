@@ -10,7 +10,7 @@ layer for the offline property and stateful suites.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,14 @@ def harness_observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
     from hh_reference_harness.service import observe  # noqa: PLC0415 - starlette only when observing
 
     return observe(endpoints, fabric)
+
+
+@hookimpl
+def harness_transitions(endpoints: Endpoints, fabric: str, after: int) -> Sequence[Mapping[str, Any]]:
+    """The status API's transition log, read in-process over the state file."""
+    from hh_reference_harness.service import transitions  # noqa: PLC0415
+
+    return transitions(endpoints, fabric, after)
 
 
 @hookimpl

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from hh_reference.api import BackgroundServer, JournalSyncTrigger, create_app
@@ -25,7 +26,9 @@ from starlette.testclient import TestClient
 from harness.adapter import Endpoints
 
 
-def observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
+@contextmanager
+def _status_api(endpoints: Endpoints) -> Iterator[tuple[TestClient, Store]]:
+    """The status API over the state file, in-process."""
     from hh_reference_harness import environment  # noqa: PLC0415 - circular at import time
     from hh_reference_harness.state import specs_of  # noqa: PLC0415
 
@@ -34,14 +37,38 @@ def observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
     try:
         headers = {"Authorization": f"Bearer {config.api_token}"} if config.api_token else {}
         with TestClient(create_app(config, store, JournalSyncTrigger(store)), headers=headers) as api:
-            return {
-                "fabric": api.get(f"/api/v1/fabrics/{fabric}").json(),
-                "resources": api.get(f"/api/v1/fabrics/{fabric}/resources").json().get("resources", []),
-                "alerts": api.get("/api/v1/alerts").json()["alerts"],  # every state: resolved ones too
-                "open_syncs": [sync_id for sync_id, _ in store.open_syncs(fabric)],
-            }
+            yield api, store
     finally:
         store.close()
+
+
+def observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
+    with _status_api(endpoints) as (api, store):
+        return {
+            "fabric": api.get(f"/api/v1/fabrics/{fabric}").json(),
+            "resources": api.get(f"/api/v1/fabrics/{fabric}/resources").json().get("resources", []),
+            "alerts": api.get("/api/v1/alerts").json()["alerts"],  # every state: resolved ones too
+            "open_syncs": [sync_id for sync_id, _ in store.open_syncs(fabric)],
+        }
+
+
+PAGE = 1000  # the status API's default limit
+
+
+def transitions(endpoints: Endpoints, fabric: str, after: int) -> list[Mapping[str, Any]]:
+    """The status API's transition log of ``fabric`` after log id ``after``, every page of it
+    (none when the fabric has recorded nothing yet)."""
+    found: list[Mapping[str, Any]] = []
+    with _status_api(endpoints) as (api, _):
+        while True:
+            answer = api.get(f"/api/v1/fabrics/{fabric}/transitions", params={"after": after})
+            if answer.status_code == 404:
+                return found
+            page = answer.json()
+            found += page["transitions"]
+            if len(page["transitions"]) < PAGE:  # the last page
+                return found
+            after = page["next"]
 
 
 def main() -> int:
