@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.spec.loader import load_specs
 from harness.spec.project import default_spec_paths, schema_dir
-from harness.suites.world import Model, _cable_body, world_faults
+from harness.suites.world import TOUR, Model, WorldRunError, _cable_body, load_world_run, save_world_run, world_faults
+from harness.world.history import Machines, check_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +77,78 @@ def test_a_removed_cable_is_written_back_with_values_not_nested_objects() -> Non
             "hh_mtu": 9000,
         },
     }
+
+
+def _machines() -> Machines:
+    return Machines.of(load_specs(default_spec_paths(ROOT), schema_dir(ROOT), ROOT).specs)
+
+
+def _change(n: int, machine: str, entity: str, src: str | None, dest: str) -> dict[str, object]:
+    return {"id": n, "machine": machine, "entity": entity, "from": src, "to": dest, "trigger": "t"}
+
+
+def test_a_sync_reported_change_by_change_takes_each_declared_edge() -> None:
+    before = {("fabric_sync", "f"): "in_sync", ("resource_lifecycle", "switches/leaf-01"): "synced"}
+    after = {("fabric_sync", "f"): "in_sync", ("resource_lifecycle", "switches/leaf-01"): "synced",
+             ("reconciliation_alert", "f/4"): "active"}  # fmt: skip
+    changes = [
+        _change(1, "fabric_sync", "f", "in_sync", "syncing"),
+        _change(2, "resource_lifecycle", "switches/leaf-01", "synced", "committed"),
+        _change(3, "resource_lifecycle", "switches/leaf-01", "committed", "pending"),
+        _change(4, "resource_lifecycle", "switches/leaf-01", "pending", "synced"),
+        _change(5, "reconciliation_alert", "4", None, "active"),
+        _change(6, "fabric_sync", "f", "syncing", "in_sync"),
+    ]
+    checked = check_changes(_machines(), "f", changes, before, after)
+    assert checked.problems == []
+    assert checked.taken == [
+        ("fabric_sync", "in_sync", "syncing"),
+        ("resource_lifecycle", "synced", "committed"),
+        ("resource_lifecycle", "committed", "pending"),
+        ("resource_lifecycle", "pending", "synced"),
+        ("fabric_sync", "syncing", "in_sync"),
+    ]
+
+
+def test_undeclared_discontinuous_or_unfinished_changes_are_problems() -> None:
+    machines = _machines()
+    before = {("fabric_sync", "f"): "in_sync", ("resource_lifecycle", "switches/leaf-01"): "synced"}
+    undeclared = check_changes(machines, "f", [_change(1, "fabric_sync", "f", "in_sync", "error")], before,
+                               {("fabric_sync", "f"): "error"})  # fmt: skip
+    assert undeclared.taken == [] and "declares no such transition" in undeclared.problems[0]
+    jumped = check_changes(machines, "f", [_change(1, "fabric_sync", "f", "error", "syncing")], before,
+                           {("fabric_sync", "f"): "syncing"})  # fmt: skip
+    assert any("it was 'in_sync' there, not 'error'" in p for p in jumped.problems)
+    unfinished = check_changes(machines, "f", [_change(1, "fabric_sync", "f", "in_sync", "syncing")], before,
+                               {("fabric_sync", "f"): "in_sync"})  # fmt: skip
+    assert any("leaves it 'syncing'" in p for p in unfinished.problems)
+    reborn = check_changes(machines, "f", [_change(1, "resource_lifecycle", "switches/leaf-01", None, "draft")],
+                           before, {})  # fmt: skip
+    assert any("cannot start a new life" in p for p in reborn.problems)
+    born_late = check_changes(machines, "f", [_change(1, "resource_lifecycle", "switches/x", None, "synced")], {}, {})
+    assert any("comes into being in 'draft'" in p for p in born_late.problems)
+
+
+def test_a_saved_world_run_reads_back_and_a_bad_one_names_its_field(tmp_path: Path) -> None:
+    rules = ["sync", "edit_managed_object"]
+    steps = [{"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}}, {"rule": "sync", "picks": {}}]
+    path = save_world_run(tmp_path, steps, "AssertionError: after a sync fabric_sync is 'error'")
+    assert path.name == "world.yaml" and path.parent.name.startswith("world-")
+    assert load_world_run(path, rules) == steps
+    assert save_world_run(tmp_path, steps, "another message") == path  # named by its steps
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: WorldRun\nsteps:\n  - {rule: sink}\n", encoding="utf-8")
+    with pytest.raises(WorldRunError, match=r"bad.yaml: steps\[0\].rule must be one of edit_managed_object, sync"):
+        load_world_run(bad, rules)
+    bad.write_text("kind: Regression\n", encoding="utf-8")
+    with pytest.raises(WorldRunError, match="kind must be WorldRun"):
+        load_world_run(bad, rules)
+
+
+def test_the_tour_takes_every_world_rule() -> None:
+    import ast  # noqa: PLC0415
+
+    source = (ROOT / "harness" / "suites" / "world.py").read_text(encoding="utf-8")
+    rules = {node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)
+             and any(ast.unparse(d).startswith("rule(") for d in node.decorator_list)}  # fmt: skip
+    assert rules and rules == {step["rule"] for step in TOUR}

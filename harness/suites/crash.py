@@ -25,6 +25,7 @@ from harness.spec.models import ErrorEntry, Pattern, PatternStep, SpecSet
 from harness.suites.live_faults import Executor, crash_sync, heal
 from harness.world.bad_input import change_intent
 from harness.world.crash import CrashPointError, visible_boundary
+from harness.world.history import reported_changes
 from harness.world.invariants import check_invariants
 from harness.world.live import World, rendered_keys
 from harness.world.pool import WorldPool
@@ -58,19 +59,20 @@ def crash_convergence(
     world = pool.get("model")
     executor = Executor(world, specs, crds_dir, tmp)
     problems: list[str] = []
+    files = machine_files(specs, root)
     try:
-        change_intent(executor.ctx)
-        commits_before = len(world.commits())
-        crashed = crash_sync(world, specs, step.name, pattern.id)
-        problems += crashed
-        if not crashed:
-            files = machine_files(specs, root)
-            # what the killed run left: the states it reports, on the systems as it left them (not
-            # the render invariants: the run read the changed intent and did not get to commit it)
-            left = check_invariants(world, specs, recorder, files)
-            problems += [f"after the crash: {p}" for p in left]
-            problems += _resumed(world, specs, root, commits_before)
-            problems += check_invariants(world, specs, recorder, files, intent_seen=True)
+        with reported_changes(world, specs, recorder, files, label=f"crash after {step.name}", problems=problems):
+            change_intent(executor.ctx)
+            commits_before = len(world.commits())
+            crashed = crash_sync(world, specs, step.name, pattern.id)
+            problems += crashed
+            if not crashed:
+                # what the killed run left: the states it reports, on the systems as it left them (not
+                # the render invariants: the run read the changed intent and did not get to commit it)
+                left = check_invariants(world, specs, recorder, files)
+                problems += [f"after the crash: {p}" for p in left]
+                problems += _resumed(world, specs, root, commits_before)
+                problems += check_invariants(world, specs, recorder, files, intent_seen=True)
     finally:
         problems += heal(world, "direct")
     element = crash_id(spec_file(pattern.loc, root), step.name)

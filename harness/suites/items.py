@@ -76,12 +76,13 @@ def directory_items(path: Path, specs: SpecSet) -> list[Entry]:
 def _world() -> Callable[..., None]:
     def world_test(  # noqa: PLR0917 - pytest passes fixtures positionally
         harness_worlds: WorldPool, harness_specs: SpecSet, harness_crds_dir: Path, harness_recorder: Recorder,
-        harness_root: Path, harness_options: Options, tmp_path: Path,
+        harness_root: Path, harness_options: Options, harness_regressions: Path, tmp_path: Path,
     ) -> None:  # fmt: skip
         from harness.suites.world import run_world  # noqa: PLC0415
 
         run_world(harness_worlds.get("model"), harness_specs, harness_recorder, root=harness_root,
-                  crds_dir=harness_crds_dir, tmp=tmp_path, max_examples=harness_options[0])  # fmt: skip
+                  crds_dir=harness_crds_dir, tmp=tmp_path, max_examples=harness_options[0],
+                  regressions=harness_regressions)  # fmt: skip
 
     world_test.world_kind = "model"  # type: ignore[attr-defined]
     return world_test

@@ -41,6 +41,7 @@ from harness.world.bad_input import (
     open_sync_pull,
 )
 from harness.world.crash import CrashPointError, StepCrash, run_until_crash
+from harness.world.history import reported_changes
 from harness.world.invariants import check_invariants
 from harness.world.live import REPO, WORLD_READY_DELAY_S, World
 from harness.world.process import RunningService, RunResult, run_action
@@ -457,8 +458,11 @@ def run_fault(case: F.FaultCase, world: World, *, specs: SpecSet, crds_dir: Path
     """The item body: execute, record the verdict and the edges, restore the baseline. After a run
     that must fail, the invariants of the states the implementation then reports are evaluated on
     the systems (before the recipe's fixture is undone)."""
+    problems: list[str] = []
     try:
-        problems, edges = Executor(world, specs, crds_dir, tmp, recorder=recorder, files=files).run(case)
+        with reported_changes(world, specs, recorder, files, label=f"fault item {case.code}", problems=problems):
+            found, edges = Executor(world, specs, crds_dir, tmp, recorder=recorder, files=files).run(case)
+            problems += found
     finally:
         healed = heal(world, world_kind(case))
     F.record_case(recorder, case, problems, edges, files)

@@ -37,22 +37,34 @@ room for drawn ones; the end-of-example sync means even that one checks a sync.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, settings, target
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+from hypothesis.control import currently_in_test_context
+from hypothesis.stateful import (
+    RULE_MARKER,
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from harness.adapter import NotProvided
-from harness.generate.faults import RESOURCE_FIELDS, FaultCase, fault_cases, machine_files, transition_element
+from harness.generate.faults import FaultCase, fault_cases, machine_files, transition_element
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
 from harness.world.bad_input import change_intent
+from harness.world.history import History, Machines, check_changes, observed_states
 from harness.world.invariants import check_invariants
 from harness.world.live import World, rendered_keys
 from harness.world.process import RunResult
@@ -61,7 +73,7 @@ SWITCHES = ("wiring.githedgehog.com", "v1beta1", "default", "switches")
 FOREIGN = "leaf-foreign-01"
 REMOVABLE = "server-07"  # its one unbundled cable: a Connection (and vpc-2's attachment) of its own
 OPERATOR = "world-operator"
-DEFAULT_EXAMPLES, STEPS = 5, 10
+DEFAULT_EXAMPLES, STEPS = 3, 10
 
 
 @dataclass
@@ -109,26 +121,13 @@ class Model:
         self.foreign.clear()
 
 
-def _states(observation: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    """(machine, entity) -> state, for the machines whose entities a world step moves."""
-    fabric = observation.get("fabric") or {}
-    name = str(fabric.get("name"))
-    found = {(m, name): str((fabric.get(m) or {}).get("state")) for m in ("fabric_sync", "fabric_status")}
-    for alert in observation.get("alerts", []):
-        if alert.get("id") is not None:
-            found[("reconciliation_alert", f"{name}/{alert['id']}")] = str(alert.get("state"))
-    for r in observation.get("resources", []):
-        for machine, key in RESOURCE_FIELDS.items():
-            if (r.get(key) or {}).get("state"):
-                found[(machine, f"{r['plural']}/{r['name']}")] = str(r[key]["state"])
-    return found
-
-
 def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Path, crds_dir: Path,
                   tmp: Path) -> type[RuleBasedStateMachine]:  # fmt: skip
     files = machine_files(specs, root)
     declared = {(m.id, s, t.dest) for m in specs.machines for t in m.transitions for s in t.sources}
     executor = Executor(world, specs, crds_dir, tmp, recorder=recorder, files=files)
+    examples: list[Any] = []  # the machine of the latest example
+    history, machines = History.of(world), Machines.of(specs)
     ctx = executor.ctx
     faults = {c.code: c for c in world_faults(specs, root)}
     fabric_key = ("fabric_sync", world.fabric.site_slug)
@@ -153,6 +152,11 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
     class WorldMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
+            examples.append(self)
+            del examples[:-1]  # the latest example: after a failure, the shrunk one Hypothesis replayed last
+            self.steps: list[dict[str, Any]] = []  # the rules taken, with their picks (a WorldRun's steps)
+            self.tearing_down = False
+            self.replaying: dict[str, Any] | None = None  # the picks of a saved step being replayed
             self.model = Model()
             self.problems: list[str] = []
             self.before: dict[tuple[str, str], str] = {}
@@ -164,22 +168,27 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         # -- the start of every example: a clean sync -------------------------------------------
         @initialize()
         def clean_sync(self) -> None:
+            history.skip()  # what the world went through before this suite
+            self.before = observed_states(world.observe())
             result = world.act("sync")
             assert result.returncode == 0, f"the clean sync an example starts from failed: {result.stderr[-500:]}"
             self.model.synced()
             self.seen = world.observe()
-            self.before = _states(self.seen)
+            self._transitions(self.seen, step="clean_sync", through="syncing", source=self.before.get(fabric_key))
             self.switches = sorted(k.split("/", 1)[1] for k in world.cluster_objects()
                                    if k.startswith("Switch/") and k != f"Switch/{FOREIGN}")  # fmt: skip
+            assert not self.problems, "\n".join(self.problems)
 
         # -- actions on the systems ---------------------------------------------------------------
         @rule()
+        @_logged
         def change_netbox_intent(self) -> None:
             change_intent(ctx)
             self.model.mtu_flipped = not self.model.mtu_flipped
 
         @precondition(lambda self: not self.model.removed)
         @rule()
+        @_logged
         def remove_server_connection(self) -> None:
             api = world.netbox_api
             cables = [c for c in api.list_all("dcim.cables", site_id=world.fabric.site_id)
@@ -192,6 +201,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         @precondition(lambda self: bool(self.model.removed))
         @rule()
+        @_logged
         def restore_server_connection(self) -> None:
             for body in self.model.removed:
                 world.netbox_api.create("dcim.cables", body)
@@ -200,6 +210,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         @precondition(lambda self: not self.model.maintenance)
         @rule()
+        @_logged
         def start_maintenance(self) -> None:
             world.netbox_api.update("dcim.sites", world.fabric.site_id,
                                     {"custom_fields": {"hh_fabric_status": "maintenance"}})  # fmt: skip
@@ -207,6 +218,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         @precondition(lambda self: self.model.maintenance)
         @rule()
+        @_logged
         def end_maintenance(self) -> None:
             world.netbox_api.update(
                 "dcim.sites", world.fabric.site_id, {"custom_fields": {"hh_fabric_status": "active"}}
@@ -215,8 +227,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         @precondition(lambda self: bool(self._switches()))
         @rule(data=st.data())
-        def edit_managed_object(self, data: st.DataObject) -> None:
-            name = data.draw(st.sampled_from(self._switches()), label="switch")
+        @_logged
+        def edit_managed_object(self, data: st.DataObject | None) -> None:
+            name = self._pick(data, self._switches(), "switch")
             edit = {"spec": {"description": "edited in the cluster"}}
             world.custom_objects().patch_namespaced_custom_object(*SWITCHES, name, edit)
             self.model.edited.add(f"Switch/{name}")
@@ -224,14 +237,16 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         @precondition(lambda self: bool(self._switches()))
         @rule(data=st.data())
-        def delete_managed_object(self, data: st.DataObject) -> None:
-            name = data.draw(st.sampled_from(self._switches()), label="switch")
+        @_logged
+        def delete_managed_object(self, data: st.DataObject | None) -> None:
+            name = self._pick(data, self._switches(), "switch")
             world.custom_objects().delete_namespaced_custom_object(*SWITCHES, name)
             self.model.deleted.add(f"Switch/{name}")
             self.model.unseen.add(f"switches/{name}")
             self.model.edited.discard(f"Switch/{name}")
 
         @rule()
+        @_logged
         def add_foreign_object(self) -> None:
             api = world.custom_objects()
             template = next(o for k, o in world.cluster_objects().items() if k.startswith("Switch/"))
@@ -245,6 +260,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         # -- actions of the implementation --------------------------------------------------------
         @rule()
+        @_logged
         def sync(self) -> None:
             commits = len(world.commits())
             source = self.before.get(("fabric_sync", world.fabric.site_slug))
@@ -258,13 +274,14 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         # not while a failed sync's alert is open: the same code again would find it, no evidence
         @precondition(lambda self: not self.model.maintenance and not self.model.uncertain and bool(faults))
         @rule(data=st.data())
-        def sync_with_fault(self, data: st.DataObject) -> None:
+        @_logged
+        def sync_with_fault(self, data: st.DataObject | None) -> None:
             """A sync with a catalog fault armed at its boundary's proxy, the recipe's operation
             refused every time: the run must fail as the catalog entry says (the code surfaced, its
             transitions, its alert) and the invariants of what it then reports hold, from whatever
             state the world's earlier steps left. A sync that never calls the operation in this
             world (nothing to prune, no commit to make) is an ordinary sync, checked as one."""
-            case = faults[data.draw(st.sampled_from(sorted(faults)), label="fault")]
+            case = faults[self._pick(data, sorted(faults), "fault")]
             proxy = world.proxies[case.entry.boundary]
             commits, source, before = len(world.commits()), self.before.get(fabric_key), self.seen
             proxy.clear()
@@ -284,7 +301,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 self.taken.add((machine, src, dest))
                 recorder.record(transition_element(files, machine, src, dest), "transition", "pass",
                                 f"world step: sync with {case.code}")  # fmt: skip
-            self._transitions(seen, through="syncing")  # fabric_sync: the entry's checks judged it
+            self._transitions(seen, step=f"sync with {case.code}", through="syncing")  # fabric_sync: judged
             self.model.uncertain = True
             operation = str(case.entry.inject.get("operation", ""))
             self.model.refused = frozenset([operation]) if operation else frozenset()
@@ -294,7 +311,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         def _completed(self, result: RunResult, seen: Mapping[str, Any], commits: int, source: str | None) -> None:
             """What the model predicts of a sync that ran to its end."""
-            self._transitions(seen, through="syncing", source=source)
+            self._transitions(seen, step="sync", through="syncing", source=source)
             if result.returncode != 0:
                 self.problems.append(f"sync exited {result.returncode}: {result.stderr[-400:]}")
             state = (seen.get("fabric") or {}).get("fabric_sync", {}).get("state")
@@ -317,10 +334,11 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self._checked(seen, intent_seen=result.returncode == 0)
 
         @rule()
+        @_logged
         def drift_check(self) -> None:
             result = world.act("drift")
             seen = world.observe()
-            self._transitions(seen)
+            self._transitions(seen, step="drift_check")
             if result.returncode != 0:
                 self.problems.append(f"drift exited {result.returncode}: {result.stderr[-400:]}")
             changed = self.model.intent_changed or self.model.cluster_changed or self.model.out_of_sync_seen
@@ -346,9 +364,11 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self._checked(seen)
 
         @precondition(lambda self: self.alert_action and bool(self._open_alerts()))
-        @rule(data=st.data(), change=st.sampled_from(["acknowledge", "suppress"]))
-        def operator_changes_alert(self, data: st.DataObject, change: str) -> None:
-            alert = data.draw(st.sampled_from(self._open_alerts()), label="alert")
+        @rule(data=st.data())
+        @_logged
+        def operator_changes_alert(self, data: st.DataObject | None) -> None:
+            alert = self._pick(data, self._open_alerts(), "alert", name=lambda a: a.get("code"))
+            change = self._pick(data, ["acknowledge", "suppress"], "change")
             if alert["state"] == "acknowledged":
                 change = "suppress"
             try:
@@ -358,7 +378,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 self.alert_action = False
                 return
             seen = world.observe()
-            self._transitions(seen)
+            self._transitions(seen, step=f"operator {change}")
             if result.returncode != 0:
                 self.problems.append(f"alert {change} exited {result.returncode}: {result.stderr[-400:]}")
             want = {"acknowledge": "acknowledged", "suppress": "suppressed"}[change]
@@ -375,6 +395,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             count of declared transitions taken is Hypothesis's target. After a failed step the world
             is only put back (the next example's clean sync starts from it) and nothing is checked."""
             failed = sys.exception() is not None or bool(self.problems)
+            self.tearing_down = True  # its steps are not the example's
             try:
                 if self.model.maintenance:
                     self.end_maintenance()
@@ -386,13 +407,16 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 raise
             if not failed:
                 self.sync()
-                target(float(len(self.taken)), label="declared transitions taken")
+                if currently_in_test_context():  # not in a saved run's replay
+                    target(float(len(self.taken)), label="declared transitions taken")
+            elif sys.exception() is None:  # problems a step found but did not raise
+                raise AssertionError("\n".join(self.problems))
 
         # -- after every step of the implementation ------------------------------------------------
         def _refused_in_maintenance(self, returncode: int, seen: Mapping[str, Any], source: str | None,
                                     commits: int) -> None:  # fmt: skip
             """A sync asked for in maintenance: no run starts, so nothing moves but fabric_status."""
-            self._transitions(seen)
+            self._transitions(seen, step="sync in maintenance")
             fabric = seen.get("fabric") or {}
             status, sync = ((fabric.get(m) or {}).get("state") for m in ("fabric_status", "fabric_sync"))
             if returncode == 0:
@@ -435,18 +459,43 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                                               refused=self.model.refused, unseen=unseen)  # fmt: skip
             assert not self.problems, "\n".join(self.problems)
 
+        def _pick(self, data: st.DataObject | None, options: Sequence[Any], label: str,
+                  name: Callable[[Any], Any] = lambda o: o) -> Any:  # fmt: skip
+            """One of ``options``: drawn, or in a replayed step the one its picks name (the first when
+            none is named that way now); logged by its ``name`` for the step's WorldRun entry."""
+            if self.replaying is not None or data is None:
+                wanted = (self.replaying or {}).get(label)
+                chosen = next((o for o in options if name(o) == wanted), options[0])
+            else:
+                chosen = data.draw(st.sampled_from(options), label=label)
+            if self.steps:
+                self.steps[-1]["picks"][label] = name(chosen)
+            return chosen
+
         def _switches(self) -> list[str]:
             """The fabric's switches the cluster holds, as far as the model knows (none deleted since
             the last sync, which puts them back)."""
             return [n for n in self.switches if f"Switch/{n}" not in self.model.deleted]
 
         def _transitions(
-            self, seen: Mapping[str, Any], *, through: str | None = None, source: str | None = None
+            self, seen: Mapping[str, Any], *, step: str, through: str | None = None, source: str | None = None
         ) -> None:
-            """Record the declared edges the step took. A finished sync went through ``syncing``
-            (start_sync, then sync_succeeded or sync_failed) whatever it started from; another step's
-            change of fabric_sync must be one declared edge."""
-            after = _states(seen)
+            """Record the declared edges the step took: those the implementation reports making
+            (``harness_transitions``), each checked against the machine and against the states before
+            and after the step. Without that report, what the ends of the step show: a finished sync
+            went through ``syncing`` (start_sync, then sync_succeeded or sync_failed) whatever it
+            started from; another step's change of fabric_sync must be one declared edge."""
+            after = observed_states(seen)
+            reported = history.read()
+            if reported is not None:
+                checked = check_changes(machines, world.fabric.site_slug, reported, self.before, after)
+                for taken in dict.fromkeys(checked.taken):
+                    self.taken.add(taken)
+                    recorder.record(transition_element(files, *taken), "transition", "pass",
+                                    f"world step {step}: reported by the implementation")  # fmt: skip
+                self.problems += checked.problems
+                self.before = after
+                return
             final = after.get(fabric_key)
             if through is not None and source is not None and final is not None and final != through:
                 for edge in ((source, through), (through, final)):
@@ -473,7 +522,20 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                     self.problems.append(f"{key[0]} {key[1]} went {before} -> {dest}: no declared path leads there")
             self.before = after
 
+    WorldMachine.examples = examples
     return WorldMachine
+
+
+def _logged(rule_fn: Callable[..., None]) -> Callable[..., None]:
+    """Log a rule's step (its name, then the picks it makes) for a WorldRun of the example."""
+
+    @functools.wraps(rule_fn)
+    def step(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not self.tearing_down:
+            self.steps.append({"rule": rule_fn.__name__, "picks": {}})
+        rule_fn(self, *args, **kwargs)
+
+    return step
 
 
 # machines whose entities change by one declared edge per world step (a run moves a resource or a
@@ -510,16 +572,128 @@ def _written(value: Any) -> Any:
     return value
 
 
+# Every run starts with this tour: each world rule at least once, in an order that reaches the
+# transitions a drawn example rarely does (a repair of every drift kind, a removed connection's
+# orphaning and prune and its new life, an alert acknowledged then suppressed, a refused sync in
+# maintenance). Picks name the harness world's objects and a catalog code; where the project has
+# none by that name, the first one.
+TOUR: tuple[dict[str, Any], ...] = (
+    {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
+    {"rule": "delete_managed_object", "picks": {"switch": "leaf-02"}},
+    {"rule": "add_foreign_object"},
+    {"rule": "drift_check"},
+    {"rule": "sync"},
+    {"rule": "remove_server_connection"},
+    {"rule": "drift_check"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "change_netbox_intent"},
+    {"rule": "sync"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-K8S-008"}},
+    {"rule": "operator_changes_alert", "picks": {"change": "acknowledge"}},
+    {"rule": "operator_changes_alert", "picks": {"change": "suppress"}},
+    {"rule": "drift_check"},
+    {"rule": "start_maintenance"},
+    {"rule": "sync"},
+    {"rule": "end_maintenance"},
+    {"rule": "sync"},
+)
+WORLD_RUN = "world.yaml"  # a saved run's file in its regression directory
+
+
+class WorldRunError(ValueError):
+    """A saved world run that cannot be read; the message names the file and the field."""
+
+
+def _rules(machine: type[RuleBasedStateMachine]) -> dict[str, Any]:
+    """The machine's rules by name (Hypothesis's rule record: its arguments and preconditions)."""
+    found = {name: getattr(getattr(machine, name), RULE_MARKER, None) for name in dir(machine)}
+    return {name: r for name, r in found.items() if r is not None}
+
+
+def load_world_run(path: Path, rules: Sequence[str]) -> list[dict[str, Any]]:
+    """The steps of a saved ``world.yaml`` (``kind: WorldRun``), each ``{rule, picks}``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise WorldRunError(f"{path}: not a readable YAML file: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("kind") != "WorldRun":
+        raise WorldRunError(f"{path}: kind must be WorldRun")
+    steps = raw.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise WorldRunError(f"{path}: steps must be a non-empty list of {{rule, picks}}")
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict) or step.get("rule") not in rules:
+            raise WorldRunError(f"{path}: steps[{index}].rule must be one of {', '.join(sorted(rules))}")
+        if not isinstance(step.get("picks", {}), dict):
+            raise WorldRunError(f"{path}: steps[{index}].picks must be a mapping of label to value")
+    return [{"rule": step["rule"], "picks": dict(step.get("picks") or {})} for step in steps]
+
+
+def save_world_run(directory: Path, steps: Sequence[Mapping[str, Any]], failure: str) -> Path:
+    """Write the steps of a failing example as ``<directory>/world-<digest>/world.yaml``."""
+    body = {"kind": "WorldRun", "found_by": "state_machines::world (Hypothesis, shrunk)",
+            "failure": failure[:2000], "steps": [dict(s) for s in steps]}  # fmt: skip
+    text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    digest = hashlib.sha256(yaml.safe_dump(body["steps"]).encode()).hexdigest()[:10]
+    path = directory / f"world-{digest}" / WORLD_RUN
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def replay_run(machine: type[RuleBasedStateMachine], steps: Sequence[Mapping[str, Any]], where: str) -> list[str]:
+    """Run saved steps as one example: the clean sync, each step whose precondition holds with the
+    picks it names, the end-of-example teardown. Returns what was skipped."""
+    rules = _rules(machine)
+    example: Any = machine()
+    skipped = []
+    try:
+        example.clean_sync()
+        for index, step in enumerate(steps):
+            rule_ = rules[step["rule"]]
+            if not all(check(example) for check in rule_.preconditions):
+                skipped.append(f"{where}: steps[{index}] {step['rule']}: its precondition does not hold; skipped")
+                continue
+            example.replaying = dict(step.get("picks") or {})
+            getattr(example, step["rule"])(**({"data": None} if "data" in rule_.arguments else {}))
+            example.replaying = None
+    except BaseException as exc:
+        exc.add_note(f"in the world run {where}, after {len(example.steps)} step(s)")
+        example.teardown()  # in the handler: it sees the failure and only puts the world back
+        raise
+    example.teardown()
+    return skipped
+
+
 def run_world(world: World, specs: SpecSet, recorder: Recorder, *, root: Path, crds_dir: Path, tmp: Path,
-              max_examples: int | None) -> None:  # fmt: skip
+              max_examples: int | None, regressions: Path) -> None:  # fmt: skip
+    """The tour, every saved run under ``<root>/tests/regressions/*/world.yaml``, then Hypothesis's
+    examples. A failing example's shrunk steps are saved under ``regressions``."""
     machine = world_machine(world, specs, recorder, root=root, crds_dir=crds_dir, tmp=tmp)
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=max_examples or DEFAULT_EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    rules = sorted(_rules(machine))
+    saved = [(str(p.relative_to(root)), load_world_run(p, rules))
+             for p in sorted((root / "tests" / "regressions").glob(f"*/{WORLD_RUN}"))]  # fmt: skip
+    for where, steps in [("the tour (harness.suites.world.TOUR)", list(TOUR)), *saved]:
+        for note in replay_run(machine, steps, where):
+            recorder.warn(note)
+    try:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=max_examples or DEFAULT_EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+    except Exception as exc:
+        last = machine.examples[-1] if machine.examples else None  # type: ignore[attr-defined]
+        if last is not None and last.steps:
+            path = save_world_run(regressions, last.steps, str(exc))
+            exc.add_note(f"the failing example's steps are saved as {path}; move its directory to "
+                         f"tests/regressions/ to replay it before the drawn examples of every run")  # fmt: skip
+        raise
