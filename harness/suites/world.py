@@ -572,11 +572,13 @@ def _written(value: Any) -> Any:
     return value
 
 
-# Every run starts with this tour: each world rule at least once, in an order that reaches the
-# transitions a drawn example rarely does (a repair of every drift kind, a removed connection's
-# orphaning and prune and its new life, an alert acknowledged then suppressed, a refused sync in
-# maintenance). Picks name the harness world's objects and a catalog code; where the project has
-# none by that name, the first one.
+# Every run starts with this tour: each world rule at least once, in an order that reaches what a
+# drawn example rarely does: a repair of every drift kind; a removed connection whose prune the
+# cluster refuses (HH-AUTH-021), so it rests orphaned and actual_only with the kubernetes connection
+# failed, until the next sync prunes it; its alert acknowledged, then suppressed; the connection back
+# in a new life; GitHub refusing the run (HH-AUTH-010), the git connection failed and tested again; a
+# refused sync in maintenance. Picks name the harness world's objects and catalog codes; where the
+# project has none by that name, the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "delete_managed_object", "picks": {"switch": "leaf-02"}},
@@ -584,19 +586,19 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "drift_check"},
     {"rule": "sync"},
     {"rule": "remove_server_connection"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-021"}},
+    {"rule": "operator_changes_alert", "picks": {"change": "acknowledge"}},
+    {"rule": "operator_changes_alert", "picks": {"change": "suppress"}},
     {"rule": "drift_check"},
     {"rule": "sync"},
     {"rule": "restore_server_connection"},
     {"rule": "change_netbox_intent"},
     {"rule": "sync"},
-    {"rule": "sync_with_fault", "picks": {"fault": "HH-K8S-008"}},
-    {"rule": "operator_changes_alert", "picks": {"change": "acknowledge"}},
-    {"rule": "operator_changes_alert", "picks": {"change": "suppress"}},
-    {"rule": "drift_check"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-010"}},
+    {"rule": "sync"},
     {"rule": "start_maintenance"},
     {"rule": "sync"},
     {"rule": "end_maintenance"},
-    {"rule": "sync"},
 )
 WORLD_RUN = "world.yaml"  # a saved run's file in its regression directory
 
