@@ -369,17 +369,26 @@ def harness_worlds(  # noqa: PLR0917 - pytest passes fixtures positionally
     """The live worlds (harness.world.pool): one at a time, each built on first use."""
     from harness.generate.faults import machine_files  # noqa: PLC0415
     from harness.suites.live_faults import settle  # noqa: PLC0415
+    from harness.targets.base import TargetError  # noqa: PLC0415
+    from harness.world.history import reported_changes  # noqa: PLC0415
     from harness.world.pool import WorldPool, awaiting_merge, first_sync, never_synced  # noqa: PLC0415
 
     files = machine_files(harness_specs, harness_root)
 
     def baseline(kind: str, world: Any) -> None:
-        if kind == "model":  # the world suite's and the crash items' world: its first sync is checked
-            never_synced(world, harness_specs, harness_recorder, files)
-        first_sync(world)
-        if kind == "pull_request":
-            awaiting_merge(world, harness_specs, harness_recorder, files)
-            settle(world)
+        """The world's first sync (and what it settles into); every change the implementation
+        reports making meanwhile is checked and recorded like a world step's."""
+        problems: list[str] = []
+        with reported_changes(world, harness_specs, harness_recorder, files, label=f"the {kind} world's baseline",
+                              problems=problems):  # fmt: skip
+            if kind == "model":  # the world suite's and the crash items' world: its first sync is checked
+                never_synced(world, harness_specs, harness_recorder, files)
+            first_sync(world)
+            if kind == "pull_request":
+                awaiting_merge(world, harness_specs, harness_recorder, files)
+                settle(world)
+        if problems:
+            raise TargetError("the implementation's world breaks in its baseline: " + "; ".join(problems))
 
     pool = WorldPool(harness_adapter, harness_specs, harness_netbox_target, harness_netbox,
                      crds_dir=harness_crds_dir, spec_root=harness_root,

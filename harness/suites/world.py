@@ -212,17 +212,14 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         @rule()
         @_logged
         def start_maintenance(self) -> None:
-            world.netbox_api.update("dcim.sites", world.fabric.site_id,
-                                    {"custom_fields": {"hh_fabric_status": "maintenance"}})  # fmt: skip
+            world.set_fabric_status("maintenance")
             self.model.maintenance = True
 
         @precondition(lambda self: self.model.maintenance)
         @rule()
         @_logged
         def end_maintenance(self) -> None:
-            world.netbox_api.update(
-                "dcim.sites", world.fabric.site_id, {"custom_fields": {"hh_fabric_status": "active"}}
-            )
+            world.set_fabric_status("active")
             self.model.maintenance = False
 
         @precondition(lambda self: bool(self._switches()))

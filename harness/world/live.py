@@ -58,6 +58,11 @@ class World:
     def act(self, action: str, *, timeout_s: float = 300, **options: str) -> RunResult:
         return run_action(self.command(action, **options), timeout_s)
 
+    def set_fabric_status(self, value: str) -> None:
+        """The operator's hh_fabric_status on the fabric's site: planned, active, maintenance or
+        decommissioned."""
+        self.netbox_api.update("dcim.sites", self.fabric.site_id, {"custom_fields": {"hh_fabric_status": value}})
+
     def observe(self) -> Mapping[str, Any]:
         return self.adapter.observe(self.endpoints, self.fabric.site_slug)
 

@@ -89,8 +89,7 @@ def never_synced(world: World, specs: SpecSet, recorder: Any, files: Mapping[str
     error: every item in it would start from a wrong baseline."""
     from harness.world.invariants import check_invariants  # noqa: PLC0415 - imports the adapter's renderer
 
-    site = world.fabric.site_id
-    world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "planned"}})
+    world.set_fabric_status("planned")
     try:
         refused = world.act("sync")
         problems = [] if refused.returncode != 0 else ["a sync of a planned fabric exited 0: no run may start"]
@@ -102,7 +101,7 @@ def never_synced(world: World, specs: SpecSet, recorder: Any, files: Mapping[str
                 problems.append(f"{machine} is {got!r} after a refused sync of a planned fabric, not {want!r}")
         problems += check_invariants(world, specs, recorder, files, seen)
     finally:
-        world.netbox_api.update("dcim.sites", site, {"custom_fields": {"hh_fabric_status": "active"}})
+        world.set_fabric_status("active")
     if problems:
         raise TargetError("before its first sync the implementation's world breaks: " + "; ".join(problems))
 
