@@ -266,7 +266,9 @@ class Cluster:
         delete raises with the object named (``details["object"]``, present: ``absent`` False)."""
         deleted: list[str] = []
         for key, live in sorted(self.list_managed(fabric).items()):
-            if key not in wanted:
+            if key not in wanted and live["metadata"].get("deletionTimestamp"):
+                deleted.append(key)  # deleted before, finalizers hold it: nothing to ask again
+            elif key not in wanted:
                 if before_delete:
                     before_delete(key)
                 try:

@@ -48,6 +48,7 @@ class Observation:
     desired_present: bool
     actual_present: bool
     spec_equal: bool
+    deleting: bool = False  # the cluster object has a deletionTimestamp: its delete is accepted, finalizers hold it
 
 
 def key_of_path(path: str) -> tuple[str, str]:
@@ -91,7 +92,8 @@ def compare(
         file_path, want = found_in_git
         have = live.get(key)
         equal = want is not None and have is not None and want.get("spec") == have.get("spec")
-        observations[key] = Observation(want is not None, have is not None, equal)
+        deleting = have is not None and bool((have.get("metadata") or {}).get("deletionTimestamp"))
+        observations[key] = Observation(want is not None, have is not None, equal, deleting)
         if want is not None and have is None:
             found.append(Drift(key[0], key[1], "desired_only", CODES["desired_only"], file_path))
         elif want is None and have is not None:
@@ -138,5 +140,7 @@ def drift_triggers(state: str, obs: Observation) -> list[tuple[str, str]]:
         case "deletion_pending":
             if not a:
                 return [("delete_observed", "unobserved")]
+            if obs.deleting:  # still pending: finalizers hold it
+                return []
             return [("delete_failed", "actual_only")]
     return []

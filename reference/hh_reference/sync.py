@@ -225,16 +225,23 @@ class Syncer:
         pruned = self.cluster.prune(
             fabric, {object_key(o) for o in objects}, before_delete=lambda key: self._drift_unwanted(fabric, key)
         )
-        for key in pruned:
+        kinds = {spec.plural: kind for kind, spec in KINDS.items()}
+        wanted = {self._entity(fabric, object_key(o)) for o in objects}
+        orphans = [e.split("/", 1)[1] for e, (state, _) in self.store.entities(fabric, "resource_lifecycle").items()
+                   if state == "orphaned" and e not in wanted]  # fmt: skip
+        # what this prune deleted, and orphans a finalizer held after an earlier one: each is deleted
+        # (lifecycle) and unobserved (drift) once a GET answers 404, not before
+        for key in dict.fromkeys([*pruned, *(f"{kinds[p]}/{n}" for p, n in (o.split("/", 1) for o in orphans))]):
             kind, name = key.split("/", 1)
             entity = resource_key(fabric, KINDS[kind].plural, name)
-            if self.store.state("resource_drift", entity) == "actual_only":
+            if self.store.state("resource_drift", entity) == "actual_only" and key in pruned:
                 self.store.fire("resource_drift", entity, "delete_accepted")
-                if self.cluster.get(kind, name, retry=False) is None:  # a GET answers 404: gone
-                    self.store.fire("resource_drift", entity, "delete_observed")
+            gone = self.cluster.get(kind, name, retry=False) is None  # a GET answers 404
+            if gone and self.store.state("resource_drift", entity) == "deletion_pending":
+                self.store.fire("resource_drift", entity, "delete_observed")
             if self.store.state("resource_lifecycle", entity) in ("committed", "pending", "synced", "drifted"):
                 self.store.fire("resource_lifecycle", entity, "source_deleted")
-            if self.store.state("resource_lifecycle", entity) == "orphaned":
+            if gone and self.store.state("resource_lifecycle", entity) == "orphaned":
                 self.store.fire("resource_lifecycle", entity, "prune")
         outcome.applied["deleted"] = list(pruned)
         self._step(sync_id, "prune", {"deleted": list(pruned)})
