@@ -70,6 +70,9 @@ from harness.world.live import World, rendered_keys
 from harness.world.process import RunResult
 
 SWITCHES = ("wiring.githedgehog.com", "v1beta1", "default", "switches")
+CONNECTIONS = ("wiring.githedgehog.com", "v1beta1", "default", "connections")
+FINALIZER = "world.hh-harness.invalid/hold"
+PLURALS = {"Switch": SWITCHES[3], "Connection": CONNECTIONS[3]}
 FOREIGN = "leaf-foreign-01"
 REMOVABLE = "server-07"  # its one unbundled cable: a Connection (and vpc-2's attachment) of its own
 OPERATOR = "world-operator"
@@ -95,6 +98,8 @@ class Model:
     refused: frozenset[str] = frozenset()  # what the failed sync's fault kept NetBox from recording
     out_of_sync_seen: bool = False  # a drift check reported it; only a sync leaves out_of_sync
     unseen: set[str] = field(default_factory=set)  # <plural>/<name> changed in the cluster since it last looked
+    held: str = ""  # Connection/<name> a finalizer of ours holds in the cluster
+    terminating: bool = False  # and a sync since deleted it: it stays, terminating, until released
 
     @property
     def intent(self) -> tuple[bool, bool]:
@@ -199,7 +204,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 api.delete("dcim.cables", int(cable["id"]))
                 self.model.removed.append(_cable_body(cable))
 
-        @precondition(lambda self: bool(self.model.removed))
+        @precondition(lambda self: bool(self.model.removed) and not self.model.terminating)
         @rule()
         @_logged
         def restore_server_connection(self) -> None:
@@ -207,6 +212,28 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 world.netbox_api.create("dcim.cables", body)
             self.model.removed = []
             self.model.readded = True
+
+        @precondition(lambda self: not self.model.held and not self.model.removed)
+        @rule()
+        @_logged
+        def hold_connection(self) -> None:
+            """A finalizer of someone else's (a controller's) on the removable server's Connection:
+            a delete of it is accepted, and the object stays, terminating, until it is released."""
+            name = next((k for k in world.cluster_objects() if k.startswith(f"Connection/{REMOVABLE}--")), None)
+            assert name, f"the cluster has no Connection of {REMOVABLE} to hold"
+            hold = {"metadata": {"finalizers": [FINALIZER]}}
+            world.custom_objects().patch_namespaced_custom_object(*CONNECTIONS, name.split("/", 1)[1], hold)
+            self.model.held = name
+
+        @precondition(lambda self: bool(self.model.held))
+        @rule()
+        @_logged
+        def release_connection(self) -> None:
+            """The finalizer removed: a terminating object goes."""
+            objects = world.custom_objects()
+            name = self.model.held.split("/", 1)[1]
+            objects.patch_namespaced_custom_object(*CONNECTIONS, name, {"metadata": {"finalizers": None}})
+            self.model.held, self.model.terminating = "", False
 
         @precondition(lambda self: not self.model.maintenance)
         @rule()
@@ -322,6 +349,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 self.problems.append(f"the sync made {new} commit(s); the intent "
                                      f"{'changed' if self.model.intent_changed else 'did not change'}")  # fmt: skip
             committed, cluster = rendered_keys(world.repo_files()), set(world.cluster_objects())
+            if self.model.held and self.model.removed:  # its delete accepted, the finalizer holds it
+                self.model.terminating = True
+                committed.add(self.model.held)
             if committed != cluster:
                 self.problems.append(f"after a sync the cluster is not the branch: {sorted(committed ^ cluster)[:4]}")
             if seen.get("open_syncs"):
@@ -338,7 +368,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self._transitions(seen, step="drift_check")
             if result.returncode != 0:
                 self.problems.append(f"drift exited {result.returncode}: {result.stderr[-400:]}")
-            changed = self.model.intent_changed or self.model.cluster_changed or self.model.out_of_sync_seen
+            changed = (self.model.intent_changed or self.model.cluster_changed or self.model.out_of_sync_seen
+                       or self.model.terminating)  # fmt: skip
             want = "out_of_sync" if changed else "in_sync"
             if self.model.uncertain:  # drift is measured against a completed sync (none since the failure)
                 want = "error"
@@ -354,8 +385,11 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if not self.model.uncertain:
                 expected |= {k: "desired_only" for k in self.model.deleted}
                 expected |= {k: "actual_only" for k in self.model.foreign}
+            if self.model.terminating:  # its delete accepted, still there: pending, not actual_only
+                expected[self.model.held] = "deletion_pending"
             for key, want_drift in expected.items():
-                got = drift.get(f"switches/{key.split('/', 1)[1]}")
+                kind, name = key.split("/", 1)
+                got = drift.get(f"{PLURALS[kind]}/{name}")
                 if got != want_drift:
                     self.problems.append(f"{key}: drift state {got!r}, the model says {want_drift!r}")
             self._checked(seen)
@@ -396,6 +430,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             try:
                 if self.model.maintenance:
                     self.end_maintenance()
+                if self.model.held:
+                    self.release_connection()
                 if self.model.removed:
                     self.restore_server_connection()
             except Exception:
@@ -434,7 +470,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             name = self.model.connection
             lifecycle = next((str((r.get("lifecycle") or {}).get("state")) for r in seen.get("resources", [])
                               if r.get("plural") == "connections" and r.get("name") == name), None)  # fmt: skip
-            want = "deleted" if self.model.removed else "synced"
+            want = ("orphaned" if self.model.terminating else "deleted") if self.model.removed else "synced"
             if lifecycle != want:
                 self.problems.append(
                     f"Connection {name}: lifecycle {lifecycle!r} after a sync, the model says {want!r}"
@@ -573,9 +609,10 @@ def _written(value: Any) -> Any:
 # drawn example rarely does: a repair of every drift kind; a removed connection whose prune the
 # cluster refuses (HH-AUTH-021), so it rests orphaned and actual_only with the kubernetes connection
 # failed, until the next sync prunes it; its alert acknowledged, then suppressed; the connection back
-# in a new life; GitHub refusing the run (HH-AUTH-010), the git connection failed and tested again; a
-# refused sync in maintenance. Picks name the harness world's objects and catalog codes; where the
-# project has none by that name, the first one.
+# in a new life; the connection held by someone else's finalizer when its cable goes, so it rests
+# orphaned and deletion_pending (terminating) until released; GitHub refusing the run (HH-AUTH-010),
+# the git connection failed and tested again; a refused sync in maintenance. Picks name the harness
+# world's objects and catalog codes; where the project has none by that name, the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "delete_managed_object", "picks": {"switch": "leaf-02"}},
@@ -591,6 +628,13 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "restore_server_connection"},
     {"rule": "change_netbox_intent"},
     {"rule": "sync"},
+    {"rule": "hold_connection"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "drift_check"},
+    {"rule": "release_connection"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
     {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-010"}},
     {"rule": "sync"},
     {"rule": "start_maintenance"},

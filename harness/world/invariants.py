@@ -274,8 +274,13 @@ def _open_pull_request_recorded(s: Systems, entity: str) -> Result:
 
 def _cluster_matches_last_commit(s: Systems, entity: str) -> Result:
     missing = [k for k, o in s.desired.items() if not _spec_equal(o, s.cluster.get(k))]
-    extra = [k for k in s.managed if k not in s.desired]
+    extra = [k for k, o in s.managed.items() if k not in s.desired and not _terminating(o)]
     return not missing and not extra, f"differing or missing {missing[:3]}, labelled outside the tree {extra[:3]}"
+
+
+def _terminating(obj: Mapping[str, Any]) -> bool:
+    """Deleted, held by finalizers: its delete was accepted (resource_drift deletion_pending)."""
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _last_sync_commit_recorded(s: Systems, entity: str) -> Result:
