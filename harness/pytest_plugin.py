@@ -369,9 +369,8 @@ def harness_worlds(  # noqa: PLR0917 - pytest passes fixtures positionally
     """The live worlds (harness.world.pool): one at a time, each built on first use."""
     from harness.generate.faults import machine_files  # noqa: PLC0415
     from harness.suites.live_faults import settle  # noqa: PLC0415
-    from harness.targets.base import TargetError  # noqa: PLC0415
     from harness.world.history import reported_changes  # noqa: PLC0415
-    from harness.world.pool import WorldPool, awaiting_merge, first_sync, never_synced  # noqa: PLC0415
+    from harness.world.pool import WorldPool, awaiting_merge, first_sync, never_synced, require  # noqa: PLC0415
 
     files = machine_files(harness_specs, harness_root)
 
@@ -387,8 +386,7 @@ def harness_worlds(  # noqa: PLR0917 - pytest passes fixtures positionally
             if kind == "pull_request":
                 awaiting_merge(world, harness_specs, harness_recorder, files)
                 settle(world)
-        if problems:
-            raise TargetError("the implementation's world breaks in its baseline: " + "; ".join(problems))
+        require(problems, f"in the {kind} world's baseline")
 
     pool = WorldPool(harness_adapter, harness_specs, harness_netbox_target, harness_netbox,
                      crds_dir=harness_crds_dir, spec_root=harness_root,

@@ -171,8 +171,6 @@ class Executor:
         self.cluster = Cluster(world)
         self.ctx = self._context()
         self.observed_before: Mapping[str, Any] | None = None  # by the last armed run, before its fault
-        # resources the world suite changed in the cluster since the implementation last looked
-        self.unseen: frozenset[str] = frozenset()
 
     # -- the fixtures' view of the world ------------------------------------------------------
     def _context(self) -> FaultContext:
@@ -223,10 +221,13 @@ class Executor:
         return out
 
     def failure(
-        self, case: F.FaultCase, result: RunResult, before: Mapping[str, Any] | None = None
-    ) -> tuple[list[str], list[tuple[str, str, str]]]:
+        self, case: F.FaultCase, result: RunResult, before: Mapping[str, Any] | None = None,
+        unseen: frozenset[str] = frozenset(),
+    ) -> tuple[list[str], list[tuple[str, str, str]]]:  # fmt: skip
         """A run that must fail with the code: a non-zero exit, the code surfaced, transitions, alert.
-        ``before``: the observation before the run (resource-level transitions must be its doing)."""
+        ``before``: the observation before the run (resource-level transitions must be its doing);
+        ``unseen``: resources the world suite changed in the cluster since the implementation last
+        looked (their invariants are not held against it)."""
         entry, state = case.entry, self.observe()
         problems = []
         if result.returncode == 0:
@@ -236,9 +237,11 @@ class Executor:
         earlier = None if before is None else before.get("resources", [])
         r_problems, r_held = F.resource_problems(entry, state.get("resources", []), earlier)
         problems += t_problems + r_problems + F.alert_problems(entry, state.get("alerts", []))
-        return problems + self.invariants(case, state), self.edges(entry, held + r_held, state)
+        return problems + self.invariants(case, state, unseen), self.edges(entry, held + r_held, state)
 
-    def invariants(self, case: F.FaultCase, state: Mapping[str, Any]) -> list[str]:
+    def invariants(
+        self, case: F.FaultCase, state: Mapping[str, Any], unseen: frozenset[str] = frozenset()
+    ) -> list[str]:
         """The invariants of the states the implementation reports right after the failed run (its
         recipe's fixture still in place), evaluated on the systems. Not behind a swapped cluster:
         the harness reads the world's own cluster, which the implementation then does not see."""
@@ -247,7 +250,7 @@ class Executor:
         operation = case.entry.inject.get("operation")
         refused = frozenset([operation]) if case.kind == "http_status" and operation else frozenset()
         found = check_invariants(self.world, self.specs, self.recorder, self.files, state, refused=refused,
-                                 unseen=self.unseen)  # fmt: skip
+                                 unseen=unseen)  # fmt: skip
         return [f"{case.code}: {p}" for p in found]
 
     # -- recipes --------------------------------------------------------------------------------

@@ -213,7 +213,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.removed = []
             self.model.readded = True
 
-        @precondition(lambda self: not self.model.held and not self.model.removed)
+        # the Connection in the cluster: its cable neither removed nor put back since the last sync
+        @precondition(lambda self: not (self.model.held or self.model.removed or self.model.readded))
         @rule()
         @_logged
         def hold_connection(self) -> None:
@@ -318,8 +319,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if injection.fired == 0:
                 self._completed(result, world.observe(), commits, source)
                 return
-            executor.unseen = frozenset(self.model.unseen)
-            problems, edges = executor.failure(case, result, before)
+            problems, edges = executor.failure(case, result, before, unseen=frozenset(self.model.unseen))
             seen = world.observe()
             for machine, src, dest in edges:  # the edges the catalog entry's transitions took
                 self.taken.add((machine, src, dest))
@@ -381,8 +381,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.unseen.clear()  # it compared the cluster with the branch
             drift = {f"{r['plural']}/{r['name']}": (r.get("drift") or {}).get("state")
                      for r in seen.get("resources", [])}  # fmt: skip
-            expected = {} if self.model.uncertain else {k: "spec_drift" for k in self.model.edited}
-            if not self.model.uncertain:
+            expected: dict[str, str] = {}
+            if not self.model.uncertain:  # measured against a completed sync (none since the failure)
+                expected |= {k: "spec_drift" for k in self.model.edited}
                 expected |= {k: "desired_only" for k in self.model.deleted}
                 expected |= {k: "actual_only" for k in self.model.foreign}
             if self.model.terminating:  # its delete accepted, still there: pending, not actual_only

@@ -102,8 +102,7 @@ def never_synced(world: World, specs: SpecSet, recorder: Any, files: Mapping[str
         problems += check_invariants(world, specs, recorder, files, seen)
     finally:
         world.set_fabric_status("active")
-    if problems:
-        raise TargetError("before its first sync the implementation's world breaks: " + "; ".join(problems))
+    require(problems, "before its first sync")
 
 
 def awaiting_merge(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str]) -> None:
@@ -112,10 +111,13 @@ def awaiting_merge(world: World, specs: SpecSet, recorder: Any, files: Mapping[s
     awaiting_merge, the pull request's state), evaluated on NetBox and GitHub."""
     from harness.world.invariants import check_invariants  # noqa: PLC0415
 
-    problems = check_invariants(world, specs, recorder, files)
+    require(check_invariants(world, specs, recorder, files), "with its first sync pull request open")
+
+
+def require(problems: list[str], when: str) -> None:
+    """A baseline that breaks is the world's error: every item in it would start from a wrong one."""
     if problems:
-        raise TargetError("with its first sync pull request open the implementation's world breaks: "
-                          + "; ".join(problems))  # fmt: skip
+        raise TargetError(f"{when} the implementation's world breaks: " + "; ".join(problems))
 
 
 def first_sync(world: World) -> None:

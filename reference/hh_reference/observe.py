@@ -48,6 +48,12 @@ def record_observations(
             store.fire("resource_lifecycle", entity, "drift_reverted")
 
 
+def transition_note(what: str, step: tuple[str, str, str], code: str | None = None) -> str:
+    """The journal entry's text of a transition ``step`` (source, dest, trigger) of ``what``."""
+    before, after, trigger = step
+    return f"{what}: {before} -> {after} ({trigger}{', ' + code if code else ''})"
+
+
 _FOLLOWED = {("active", "maintenance"): "start_maintenance", ("maintenance", "active"): "end_maintenance"}
 
 
@@ -75,10 +81,7 @@ class DriftChecker:
         snapshot = self.netbox.read_fabric(fabric)
         step = follow_fabric_status(self.store, fabric, _select(snapshot.site.custom_fields.get("hh_fabric_status")))
         if step is not None:
-            before, after, trigger = step
-            self.netbox.journal(
-                "dcim.site", snapshot.site.id, "info", f"fabric_status {fabric}: {before} -> {after} ({trigger})"
-            )
+            self.netbox.journal("dcim.site", snapshot.site.id, "info", transition_note(f"fabric_status {fabric}", step))
         objects = render_fabric(snapshot)
         rendered = to_files(self.prefix, fabric, objects)
         prefix = f"{self.prefix}/{fabric}"

@@ -24,7 +24,7 @@ from hh_reference.gitops import GitOps, git_blob_sha, tree_digest
 from hh_reference.manifests import to_files
 from hh_reference.naming import KINDS, manifest_path
 from hh_reference.netbox import NetBox
-from hh_reference.observe import follow_fabric_status, record_observations
+from hh_reference.observe import follow_fabric_status, record_observations, transition_note
 from hh_reference.render import render_fabric
 from hh_reference.setup import check_setup
 from hh_reference.snapshot import Site
@@ -114,9 +114,7 @@ class Syncer:
 
     def _journal(self, site_id: int, what: str, step: tuple[str, str, str], code: str | None = None) -> None:
         """The journal entry of a transition ``step`` (source, dest, trigger) of ``what``."""
-        before, after, trigger = step
-        note = f"{what}: {before} -> {after} ({trigger}{', ' + code if code else ''})"
-        self.netbox.journal("dcim.site", site_id, "warning" if code else "info", note)
+        self.netbox.journal("dcim.site", site_id, "warning" if code else "info", transition_note(what, step, code))
 
     def _step(self, sync_id: str, step: str, payload: dict[str, Any], key: str = "") -> None:
         self.store.journal_step(sync_id, step, "done", payload, key or step)
