@@ -201,6 +201,26 @@ def test_pull_requests_merge_and_report_conflicts(gh: Github) -> None:
     assert duplicate.value.data["errors"][0]["resource"] == "PullRequest"
 
 
+def test_deferred_mergeability_is_null_on_the_first_get_after_a_move(gh: Github, api: httpx.Client) -> None:
+    """As GitHub: the GET that finds the heads moved starts the computation and answers null."""
+    repo = gh.get_user().create_repo("deferred", auto_init=True)
+    repo.create_git_ref("refs/heads/topic", repo.get_branch("main").commit.sha)
+    repo.create_file("t.yaml", "topic", "t: 1\n", branch="topic")
+    pr = repo.create_pull(title="t", body="", head="topic", base="main")
+    assert api.put("/_twin/mergeability", json={"deferred": "yes"}).status_code == 400
+    assert api.put("/_twin/mergeability", json={"deferred": True}).json() == {"deferred": True}
+    path = f"/repos/{repo.full_name}/pulls/{pr.number}"
+    seen = [(b["mergeable"], b["mergeable_state"]) for b in (api.get(path).json() for _ in range(2))]
+    assert seen == [(None, "unknown"), (True, "clean")]
+    listed = api.get(f"/repos/{repo.full_name}/pulls").json()
+    assert "mergeable" not in listed[0]
+    repo.create_file("u.yaml", "main moved", "u: 1\n", branch="main")  # the base moves: computed afresh
+    assert [api.get(path).json()["mergeable"] for _ in range(2)] == [None, True]
+    api.put("/_twin/mergeability", json={"deferred": False}).raise_for_status()
+    repo.create_file("v.yaml", "topic moved", "v: 1\n", branch="topic")
+    assert api.get(path).json()["mergeable"] is True
+
+
 def test_merging_with_a_stale_head_sha_is_a_conflict(gh: Github) -> None:
     repo = gh.get_user().create_repo("stale", auto_init=True)
     repo.create_git_ref("refs/heads/topic", repo.get_branch("main").commit.sha)

@@ -1,4 +1,5 @@
-"""The twin's admin API under /_twin/: faults, reset, rate limits, webhook config and the delivery log."""
+"""The twin's admin API under /_twin/: faults, reset, rate limits, webhook config, the delivery log and
+whether mergeability is computed at once or, as GitHub does, on the first GET after a move."""
 
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ def _route(twin: Twin, method: str, path: str, body: Any) -> Response:
         if url is not None:
             twin.hooks.emit("ping", _ping(url))
         return _json(200, {"url": url, "secret_set": bool(secret)})
+    if (method, path) == ("PUT", "/_twin/mergeability"):
+        deferred = body.get("deferred") if isinstance(body, dict) else None
+        if not isinstance(deferred, bool):
+            raise FaultSpecError(f"mergeability.deferred: {deferred!r} must be true or false")
+        twin.store.deferred_mergeability = deferred
+        return _json(200, {"deferred": deferred})
     if (method, path) == ("GET", "/_twin/deliveries"):
         return _json(200, twin.hooks.deliveries())
     parts = path.strip("/").split("/")

@@ -60,7 +60,7 @@ def _pull(ctx: Ctx, p: dict[str, str]) -> tuple[RepoRecord, PullRecord]:
 def get(ctx: Ctx, p: dict[str, str]) -> Reply:
     """GET /pulls/{pull_number}."""
     rec, pr = _pull(ctx, p)
-    return 200, pull(ctx.base, ctx.store, rec, pr)
+    return 200, pull(ctx.base, ctx.store, rec, pr, asked=True)
 
 
 def list_pulls(ctx: Ctx, p: dict[str, str]) -> Reply:

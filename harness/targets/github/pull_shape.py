@@ -37,8 +37,11 @@ def _branch(base: str, store: Store, rec: RepoRecord, name: str, sha: str) -> di
     }
 
 
-def pull(base: str, store: Store, rec: RepoRecord, pr: PullRecord, full: bool = True) -> dict[str, Any]:
-    """pull-request (``full``) or pull-request-simple (list items)."""
+def pull(
+    base: str, store: Store, rec: RepoRecord, pr: PullRecord, full: bool = True, *, asked: bool = False
+) -> dict[str, Any]:
+    """pull-request (``full``) or pull-request-simple (list items). ``asked``: the answer to a GET of
+    this pull request, which with deferred mergeability is the one that starts its computation."""
     refresh(rec, pr)
     api = f"{base}/repos/{rec.full_name}"
     html = f"{base}/{rec.full_name}/pull/{pr.number}"
@@ -91,12 +94,16 @@ def pull(base: str, store: Store, rec: RepoRecord, pr: PullRecord, full: bool = 
         "draft": False,
     }
     if full:
-        shape.update(_full_fields(base, store, rec, pr))
+        shape.update(_full_fields(base, store, rec, pr, asked=asked))
     return shape
 
 
-def _full_fields(base: str, store: Store, rec: RepoRecord, pr: PullRecord) -> dict[str, Any]:
+def _full_fields(base: str, store: Store, rec: RepoRecord, pr: PullRecord, *, asked: bool) -> dict[str, Any]:
     can_merge = mergeable(rec, pr)
+    if store.deferred_mergeability and pr.state == "open" and pr.computed_for != (pr.head_sha, pr.base_sha):
+        can_merge = None  # not computed for these heads yet: this GET starts the background job
+        if asked:
+            pr.computed_for = (pr.head_sha, pr.base_sha)
     git = rec.git()
     commits = commits_between(git, pr.base_sha, pr.head_sha) if pr.state == "open" else []
     state = "unknown" if can_merge is None else ("clean" if can_merge else "dirty")

@@ -48,6 +48,7 @@ class PullRecord:
     merged_at: str | None = None
     closed_at: str | None = None
     merge_commit_sha: str | None = None
+    computed_for: tuple[str, str] | None = None  # (head, base) whose mergeability a GET has computed
 
 
 @dataclass
@@ -91,6 +92,9 @@ class Store:
         self._repos: dict[tuple[str, str], RepoRecord] = {}
         self._ids = itertools.count(1000)
         self.listeners: list[RefListener] = []
+        # GitHub computes mergeability in a background job: the first GET of a pull request after its
+        # head or base moved answers mergeable null. Off by default (computed at once); /_twin/mergeability
+        self.deferred_mergeability = False
         root.mkdir(parents=True, exist_ok=True)
         self._adopt()
 
@@ -167,6 +171,7 @@ class Store:
 
     def reset(self) -> None:
         """Forget every repository and delete its data."""
+        self.deferred_mergeability = False
         with self.lock:
             records = list(self._repos.values())
             self._repos.clear()
