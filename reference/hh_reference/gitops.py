@@ -102,6 +102,25 @@ class GitOps:
         pre = prefix.rstrip("/") + "/"
         return {e["path"]: e["sha"] for e in tree["tree"] if e["type"] == "blob" and e["path"].startswith(pre)}
 
+    def last_change(self, prefix: str, *, limit: int = 100) -> str:
+        """The newest commit of the target branch (first parents) whose tree under ``prefix``
+        differs from its parent's: what a sync that made no commit records as its commit, since
+        others may have committed elsewhere in the repository since (the root commit when none
+        differs; after ``limit`` commits, the oldest one read)."""
+        sha = self.head()
+        files = self.files_at(sha, prefix)
+        for _ in range(limit):
+            commit = self.api.json("github.git.get_commit", "GET", f"{self.ref.base}/git/commits/{sha}")
+            parents = commit.get("parents") or []
+            if not parents:
+                break
+            parent = str(parents[0]["sha"])
+            before = self.files_at(parent, prefix)
+            if before != files:
+                break
+            sha, files = parent, before
+        return sha
+
     def read_blob(self, sha: str) -> bytes:
         blob = self.api.json("github.git.get_blob", "GET", f"{self.ref.base}/git/blobs/{sha}")
         if blob.get("encoding") == "base64":
@@ -297,6 +316,12 @@ class GitOps:
             json={"sha": head_sha, "merge_method": "merge"},
         )
         return str(merged["sha"])
+
+    def close_pull_request(self, number: int) -> dict[str, Any]:
+        """Close pull request ``number`` without merging it."""
+        url = f"{self.ref.base}/pulls/{number}"
+        pr: dict[str, Any] = self.api.json("github.pulls.update", "PATCH", url, json={"state": "closed"})
+        return pr
 
     def get_pull_request(self, number: int) -> dict[str, Any]:
         pr: dict[str, Any] = self.api.json("github.pulls.get", "GET", f"{self.ref.base}/pulls/{number}")

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 SYNC_BRANCH_PREFIX = "hh-sync/"
 NETBOX_SYNC_STATUS = "netbox_sync_status"  # kv: the hh_sync_status this integration last wrote to NetBox
-_PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a new head sends back to open
+_PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a moved base sends back to open
+_PR_HEAD_MOVES = ("open", *_PR_CHECKED)  # states a new head sends (back) to open
 
 
 @dataclass
@@ -250,7 +251,7 @@ class Syncer:
         # NetBox first (the transition's journal entry, then the status fields), the store last: a
         # run killed before the store has it is still syncing and is resumed, where the other order
         # reported in_sync while NetBox named the previous commit
-        head = commit or self.gitops.head()
+        head = commit or self.gitops.last_change(f"{self.prefix}/{fabric}")
         self._journal(site_id, f"fabric_sync {fabric}", ("syncing", "in_sync", "sync_succeeded"))
         self._write_status(
             fabric, site_id, {"hh_sync_status": "in_sync", "hh_last_sync_commit": head, "hh_sync_error": None}
@@ -419,8 +420,13 @@ class Syncer:
             self._step(sync_id, "update_ref", {"commit": result.commit_sha}, digest)
             return result.commit_sha
         branch = f"{SYNC_BRANCH_PREFIX}{fabric}"
+        still_open = self._follow_recorded_pull_request(fabric, site_id)
         target_files = self.gitops.files_at(self.gitops.head(), prefix)
         if {p: git_blob_sha(c) for p, c in files.items()} == target_files:
+            if still_open is not None:  # the intent was reverted: what it proposes is not wanted
+                self.gitops.close_pull_request(still_open)
+                entity = pull_request_key(fabric, still_open)
+                self._fire(fabric, "pull_request", entity, "close", code="HH-GIT-010", site_id=site_id)
             return None  # the target branch already holds this render (e.g. the run after a merge)
         result = self.gitops.commit_files(prefix, files, message, branch=branch, base_branch=self.gitops.ref.branch)
         self._step(sync_id, "update_ref", {"commit": result.commit_sha, "branch": branch}, digest)
@@ -430,10 +436,11 @@ class Syncer:
         pr_state = self.store.state("pull_request", entity)
         if pr_state == "none":
             self._fire(fabric, "pull_request", entity, "create", site_id=site_id)
-        elif result.commit_sha is not None and pr_state in _PR_CHECKED:
+        elif result.commit_sha is not None and pr_state in _PR_HEAD_MOVES:
             self._fire(fabric, "pull_request", entity, "head_updated", site_id=site_id)
         self.store.set_value(fabric, "pull_request", str(number))
         self.store.set_value(fabric, "pull_request_head", str(pr["head"]["sha"]))
+        self.store.set_value(fabric, "pull_request_base", str(pr["base"]["sha"]))
         self._fire(fabric, "fabric_sync", fabric, "pr_opened", site_id=site_id)
         self._write_status(fabric, site_id, {"hh_sync_status": "awaiting_merge", "hh_pull_request": number})
         self._step(sync_id, "open_pull_request", {"number": number})
@@ -476,20 +483,17 @@ class Syncer:
             self._rebase_pull_request(fabric, pr)
             self._fire(fabric, "pull_request", entity, "rebase", site_id=site_id)
             pr, state = self.gitops.get_pull_request(number), "open"
-        if pr.get("merged"):
-            if state == "conflicted":  # resolved by hand: its head was updated, then merged
-                self._fire(fabric, "pull_request", entity, "rebase", site_id=site_id)
-            if self.store.state("pull_request", entity) not in ("merged", "closed"):
-                self._fire(fabric, "pull_request", entity, "merged_externally", site_id=site_id)
-            return True
-        if pr.get("state") == "closed":
-            if state not in ("merged", "closed"):
-                self._fire(fabric, "pull_request", entity, "close", code="HH-GIT-010", site_id=site_id)
-            return False
-        head = str(pr["head"]["sha"])
-        if state in _PR_CHECKED and head != self.store.get_value(fabric, "pull_request_head"):
+            self.store.set_value(fabric, "pull_request_head", str(pr["head"]["sha"]))  # its own new head
+        ended = self._pull_request_ended(fabric, entity, pr, state, site_id)
+        if ended is not None:
+            return ended
+        head, base = str(pr["head"]["sha"]), str(pr["base"]["sha"])
+        if state in _PR_HEAD_MOVES and head != self.store.get_value(fabric, "pull_request_head"):
             state = self._fire(fabric, "pull_request", entity, "head_updated", site_id=site_id)
+        elif state in _PR_CHECKED and base != (self.store.get_value(fabric, "pull_request_base") or base):
+            state = self._fire(fabric, "pull_request", entity, "base_updated", site_id=site_id)
         self.store.set_value(fabric, "pull_request_head", head)
+        self.store.set_value(fabric, "pull_request_base", base)
         if state == "open":
             if pr.get("mergeable") is None:
                 return None  # GitHub is still computing it
@@ -513,6 +517,38 @@ class Syncer:
             self._fire(fabric, "pull_request", entity, "merge", site_id=site_id)
             return True
         return None
+
+    def _pull_request_ended(
+        self, fabric: str, entity: str, pr: dict[str, Any], state: str, site_id: int
+    ) -> bool | None:
+        """Record what GitHub says became of the pull request (each fact once): True merged, False
+        closed without merge, None still open."""
+        if pr.get("merged"):
+            if state == "conflicted":  # resolved by hand: its head was updated, then merged
+                self._fire(fabric, "pull_request", entity, "rebase", site_id=site_id)
+            if self.store.state("pull_request", entity) not in ("merged", "closed"):
+                self._fire(fabric, "pull_request", entity, "merged_externally", site_id=site_id)
+            return True
+        if pr.get("state") == "closed":
+            if state not in ("merged", "closed"):
+                self._fire(fabric, "pull_request", entity, "close", code="HH-GIT-010", site_id=site_id)
+            return False
+        return None
+
+    def _follow_recorded_pull_request(self, fabric: str, site_id: int) -> int | None:
+        """A run that starts while the fabric's last sync pull request is still open in the store
+        (its run failed, say on a required check or a conflict) first records what became of it on
+        GitHub: merged or closed by a person meanwhile. Else the store would keep it open beside
+        the new one a closed one makes the run open. Returns its number while it is still open."""
+        number = self.store.get_value(fabric, "pull_request")
+        if not number:
+            return None
+        entity = pull_request_key(fabric, int(number))
+        state = self.store.state("pull_request", entity)
+        if state in ("none", "merged", "closed"):
+            return None
+        pr = self.gitops.get_pull_request(int(number))
+        return int(number) if self._pull_request_ended(fabric, entity, pr, state, site_id) is None else None
 
     def _rebase_pull_request(self, fabric: str, pr: dict[str, Any]) -> None:
         """Rebuild the sync branch's change on the target branch head (HH-GIT-009's remedy)."""

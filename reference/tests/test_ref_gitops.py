@@ -92,3 +92,20 @@ def test_merge_is_pinned_to_the_checked_head_and_a_conflict_is_rebased(gitops: G
     merge_sha = gitops.merge_pull_request(int(pr["number"]), rebased.commit_sha)
     assert gitops.head() == merge_sha
     assert gitops.read_files(merge_sha, "fabrics/f") == files
+
+
+def test_the_last_change_of_a_tree_skips_commits_that_did_not_touch_it(gitops: GitOps, admin: httpx.Client) -> None:
+    made = gitops.commit_files("fabrics/f", {"fabrics/f/switches/leaf-01.yaml": b"spec: {}\n"}, "sync")
+    assert made.commit_sha is not None
+    put(admin, "notes/other.txt", "someone else's commit\n")
+    put(admin, "fabrics/g/switches/leaf-01.yaml", "another fabric's\n")
+    assert gitops.head() != made.commit_sha
+    assert gitops.last_change("fabrics/f") == made.commit_sha
+
+
+def test_a_pull_request_is_closed_without_merge(gitops: GitOps) -> None:
+    gitops.commit_files("fabrics/f", {"fabrics/f/a.yaml": b"a: 1\n"}, "sync", branch="hh-sync/f", base_branch="main")
+    pr = gitops.open_pull_request("hh-sync/f", "sync", "body")
+    closed = gitops.close_pull_request(int(pr["number"]))
+    assert (closed["state"], closed["merged"]) == ("closed", False)
+    assert gitops.get_pull_request(int(pr["number"]))["state"] == "closed"
