@@ -10,7 +10,8 @@ import pytest
 from harness.spec.loader import load_specs
 from harness.spec.project import default_spec_paths, schema_dir
 from harness.suites.world import TOUR, Model, WorldRunError, _cable_body, load_world_run, save_world_run, world_faults
-from harness.world.history import Machines, check_changes
+from harness.suites.world_review import TOUR as REVIEW_TOUR
+from harness.world.history import Machines, changes_between, check_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,10 +146,30 @@ def test_a_saved_world_run_reads_back_and_a_bad_one_names_its_field(tmp_path: Pa
         load_world_run(bad, rules)
 
 
-def test_the_tour_takes_every_world_rule() -> None:
+@pytest.mark.parametrize(("module", "tour"), [("world.py", TOUR), ("world_review.py", REVIEW_TOUR)])
+def test_the_tour_takes_every_world_rule(module: str, tour: tuple[dict[str, object], ...]) -> None:
     import ast  # noqa: PLC0415
 
-    source = (ROOT / "harness" / "suites" / "world.py").read_text(encoding="utf-8")
+    source = (ROOT / "harness" / "suites" / module).read_text(encoding="utf-8")
     rules = {node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)
              and any(ast.unparse(d).startswith("rule(") for d in node.decorator_list)}  # fmt: skip
-    assert rules and rules == {step["rule"] for step in TOUR}
+    assert rules and rules == {step["rule"] for step in tour}
+
+
+def test_without_a_report_the_ends_of_a_step_show_declared_edges_and_paths() -> None:
+    machines = _machines()
+    assert machines.reachable("pull_request", "open", "merged")
+    assert machines.reachable("pull_request", "merged", "open")  # a final state: a new life from none
+    assert not machines.reachable("pull_request", "open", "none")
+    assert not machines.reachable("connection_status", "failed", "unknown")
+    before = {("fabric_sync", "f"): "in_sync", ("pull_request", "3"): "open", ("reconciliation_alert", "f/1"): "active"}
+    after = {("fabric_sync", "f"): "awaiting_merge", ("pull_request", "3"): "mergeable",
+             ("reconciliation_alert", "f/1"): "suppressed"}  # fmt: skip
+    seen = changes_between(machines, "f", before, after, through="syncing", source="in_sync")
+    assert {("fabric_sync", "in_sync", "syncing"), ("fabric_sync", "syncing", "awaiting_merge")} <= set(seen.taken)
+    assert ("reconciliation_alert", "active", "suppressed") in seen.taken
+    assert seen.problems == []  # open -> mergeable: not one edge, but a declared path (through checks_pending)
+    back = changes_between(machines, "f", {("pull_request", "3"): "checks_failed"}, {("pull_request", "3"): "none"})
+    assert back.taken == [] and "no declared path" in back.problems[0]
+    jumped = changes_between(machines, "f", {("fabric_sync", "f"): "in_sync"}, {("fabric_sync", "f"): "awaiting_merge"})
+    assert jumped.taken == [] and "does not declare" in jumped.problems[0]

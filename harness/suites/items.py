@@ -66,6 +66,7 @@ def directory_items(path: Path, specs: SpecSet) -> list[Entry]:
         found += _mappings_dir()
     if any(_same(m.loc.doc.path.parent, path) for m in specs.machines):
         found.append(("world", "live stateful", _world()))
+        found.append(("world_pull_request", "live stateful", _world_pull_request()))
     boundaries = {c.boundary for c in specs.contracts if _same(c.loc.doc.path.parent, path)}
     for boundary in ("netbox", "github"):
         if boundary in boundaries:
@@ -86,6 +87,20 @@ def _world() -> Callable[..., None]:
 
     world_test.world_kind = "model"  # type: ignore[attr-defined]
     return world_test
+
+
+def _world_pull_request() -> Callable[..., None]:
+    def world_pull_request_test(  # noqa: PLR0917 - pytest passes fixtures positionally
+        harness_worlds: WorldPool, harness_specs: SpecSet, harness_recorder: Recorder, harness_root: Path,
+        harness_options: Options, harness_regressions: Path,
+    ) -> None:  # fmt: skip
+        from harness.suites.world_review import run_review  # noqa: PLC0415
+
+        run_review(harness_worlds.get("pull_request"), harness_specs, harness_recorder, root=harness_root,
+                   max_examples=harness_options[0], regressions=harness_regressions)  # fmt: skip
+
+    world_pull_request_test.world_kind = "pull_request"  # type: ignore[attr-defined]
+    return world_pull_request_test
 
 
 def _pact(boundary: str) -> Callable[..., None]:

@@ -64,7 +64,7 @@ from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
 from harness.world.bad_input import change_intent
-from harness.world.history import History, Machines, check_changes, observed_states
+from harness.world.history import History, Key, Machines, changes_between, check_changes, observed_states
 from harness.world.invariants import check_invariants
 from harness.world.live import World, rendered_keys
 from harness.world.process import RunResult
@@ -129,30 +129,12 @@ class Model:
 def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Path, crds_dir: Path,
                   tmp: Path) -> type[RuleBasedStateMachine]:  # fmt: skip
     files = machine_files(specs, root)
-    declared = {(m.id, s, t.dest) for m in specs.machines for t in m.transitions for s in t.sources}
     executor = Executor(world, specs, crds_dir, tmp, recorder=recorder, files=files)
     examples: list[Any] = []  # the machine of the latest example
-    history, machines = History.of(world), Machines.of(specs)
+    steps = StepChanges(world, specs, recorder, files)
     ctx = executor.ctx
     faults = {c.code: c for c in world_faults(specs, root)}
     fabric_key = ("fabric_sync", world.fabric.site_slug)
-    edges: dict[str, dict[str, set[str]]] = {}
-    for machine_id, src, dst in declared:
-        edges.setdefault(machine_id, {}).setdefault(src, set()).add(dst)
-    initial = {m.id: m.initial for m in specs.machines}
-    final = {m.id: {st_.name for st_ in m.states if st_.final} for m in specs.machines}
-
-    def reachable(machine_id: str, src: str, dst: str) -> bool:
-        """``dst`` by declared edges from ``src`` (from a final state: from the initial one, a new life)."""
-        seen, todo = set(), [initial[machine_id] if src in final[machine_id] else src]
-        while todo:
-            here = todo.pop()
-            if here == dst:
-                return True
-            if here not in seen:
-                seen.add(here)
-                todo += edges.get(machine_id, {}).get(here, ())
-        return False
 
     class WorldMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -173,7 +155,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         # -- the start of every example: a clean sync -------------------------------------------
         @initialize()
         def clean_sync(self) -> None:
-            history.skip()  # what the world went through before this suite
+            steps.history.skip()  # what the world went through before this suite
             self.before = observed_states(world.observe())
             result = world.act("sync")
             assert result.returncode == 0, f"the clean sync an example starts from failed: {result.stderr[-500:]}"
@@ -495,16 +477,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
 
         def _pick(self, data: st.DataObject | None, options: Sequence[Any], label: str,
                   name: Callable[[Any], Any] = lambda o: o) -> Any:  # fmt: skip
-            """One of ``options``: drawn, or in a replayed step the one its picks name (the first when
-            none is named that way now); logged by its ``name`` for the step's WorldRun entry."""
-            if self.replaying is not None or data is None:
-                wanted = (self.replaying or {}).get(label)
-                chosen = next((o for o in options if name(o) == wanted), options[0])
-            else:
-                chosen = data.draw(st.sampled_from(options), label=label)
-            if self.steps:
-                self.steps[-1]["picks"][label] = name(chosen)
-            return chosen
+            return pick(self, data, options, label, name)
 
         def _switches(self) -> list[str]:
             """The fabric's switches the cluster holds, as far as the model knows (none deleted since
@@ -514,50 +487,59 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         def _transitions(
             self, seen: Mapping[str, Any], *, step: str, through: str | None = None, source: str | None = None
         ) -> None:
-            """Record the declared edges the step took: those the implementation reports making
-            (``harness_transitions``), each checked against the machine and against the states before
-            and after the step. Without that report, what the ends of the step show: a finished sync
-            went through ``syncing`` (start_sync, then sync_succeeded or sync_failed) whatever it
-            started from; another step's change of fabric_sync must be one declared edge."""
-            after = observed_states(seen)
-            reported = history.read()
-            if reported is not None:
-                checked = check_changes(machines, world.fabric.site_slug, reported, self.before, after)
-                for taken in dict.fromkeys(checked.taken):
-                    self.taken.add(taken)
-                    recorder.record(transition_element(files, *taken), "transition", "pass",
-                                    f"world step {step}: reported by the implementation")  # fmt: skip
-                self.problems += checked.problems
-                self.before = after
-                return
-            final = after.get(fabric_key)
-            if through is not None and source is not None and final is not None and final != through:
-                for edge in ((source, through), (through, final)):
-                    if ("fabric_sync", *edge) in declared:
-                        self.taken.add(("fabric_sync", *edge))
-                        recorder.record(transition_element(files, "fabric_sync", *edge), "transition", "pass",
-                                        "world step: sync")  # fmt: skip
-                    elif edge[0] != edge[1]:
-                        self.problems.append(f"fabric_sync went {edge[0]} -> {edge[1]} in a sync, "
-                                             "which the machine does not declare")  # fmt: skip
-            for key, dest in after.items():
-                before = self.before.get(key)
-                if before is None or before == dest or (through is not None and key == fabric_key):
-                    continue
-                if (key[0], before, dest) in declared:
-                    self.taken.add((key[0], before, dest))
-                    recorder.record(transition_element(files, key[0], before, dest), "transition", "pass",
-                                    f"world step: {key[1]}")  # fmt: skip
-                elif key == fabric_key or key[0] in _ONE_STEP:
-                    self.problems.append(
-                        f"{key[0]} {key[1]} went {before} -> {dest}, which the machine does not declare"
-                    )
-                elif not reachable(key[0], before, dest):  # a run may take several steps of a resource
-                    self.problems.append(f"{key[0]} {key[1]} went {before} -> {dest}: no declared path leads there")
-            self.before = after
+            """Record the declared edges the step took and the problems of its changes (see
+            :class:`StepChanges`)."""
+            self.before, problems = steps.took(self.taken, self.before, seen, step=step, through=through, source=source)
+            self.problems += problems
 
     WorldMachine.examples = examples
     return WorldMachine
+
+
+class StepChanges:
+    """The state changes of world steps: those the implementation reports making
+    (``harness_transitions``), each checked against the machine and against the states before and
+    after the step; without that report, what the ends of the step show
+    (:func:`harness.world.history.changes_between`). Every declared edge is recorded as taken."""
+
+    def __init__(self, world: World, specs: SpecSet, recorder: Recorder, files: Mapping[str, str]) -> None:
+        self.world, self.recorder, self.files = world, recorder, files
+        self.history, self.machines = History.of(world), Machines.of(specs)
+
+    def took(
+        self, taken: set[tuple[str, str, str]], before: Mapping[Key, str], seen: Mapping[str, Any], *, step: str,
+        through: str | None = None, source: str | None = None,
+    ) -> tuple[dict[Key, str], list[str]]:  # fmt: skip
+        """Add the step's declared edges to ``taken`` (and the report); return the states after it
+        and the problems found."""
+        after, fabric = observed_states(seen), self.world.fabric.site_slug
+        reported = self.history.read()
+        if reported is not None:
+            checked = check_changes(self.machines, fabric, reported, before, after)
+            how = "reported by the implementation"
+        else:
+            checked = changes_between(self.machines, fabric, before, after, through=through, source=source)
+            how = "seen at the step's ends"
+        for edge in dict.fromkeys(checked.taken):
+            taken.add(edge)
+            element = transition_element(self.files, *edge)
+            self.recorder.record(element, "transition", "pass", f"world step {step}: {how}")
+        return after, checked.problems
+
+
+def pick(example: Any, data: st.DataObject | None, options: Sequence[Any], label: str,
+         name: Callable[[Any], Any] = lambda o: o) -> Any:  # fmt: skip
+    """One of ``options`` for a step of ``example``: drawn, or in a replayed step the one its picks
+    name (the first when none is named that way now); logged by its ``name`` for the step's
+    WorldRun entry."""
+    if example.replaying is not None or data is None:
+        wanted = (example.replaying or {}).get(label)
+        chosen = next((o for o in options if name(o) == wanted), options[0])
+    else:
+        chosen = data.draw(st.sampled_from(options), label=label)
+    if example.steps:
+        example.steps[-1]["picks"][label] = name(chosen)
+    return chosen
 
 
 def _logged(rule_fn: Callable[..., None]) -> Callable[..., None]:
@@ -571,10 +553,6 @@ def _logged(rule_fn: Callable[..., None]) -> Callable[..., None]:
 
     return step
 
-
-# machines whose entities change by one declared edge per world step (a run moves a resource or a
-# connection through several)
-_ONE_STEP = frozenset({"fabric_status", "reconciliation_alert"})
 
 # a fault the world suite arms: refused every time, never retried (so a faulted sync costs one call),
 # and not one whose outcome depends on a precondition fixture the fault items make
@@ -674,13 +652,14 @@ def load_world_run(path: Path, rules: Sequence[str]) -> list[dict[str, Any]]:
     return [{"rule": step["rule"], "picks": dict(step.get("picks") or {})} for step in steps]
 
 
-def save_world_run(directory: Path, steps: Sequence[Mapping[str, Any]], failure: str) -> Path:
-    """Write the steps of a failing example as ``<directory>/world-<digest>/world.yaml``."""
+def save_world_run(directory: Path, steps: Sequence[Mapping[str, Any]], failure: str, *,
+                   name: str = WORLD_RUN) -> Path:  # fmt: skip
+    """Write the steps of a failing example as ``<directory>/world-<digest>/<name>``."""
     body = {"kind": "WorldRun", "found_by": "state_machines::world (Hypothesis, shrunk)",
             "failure": failure[:2000], "steps": [dict(s) for s in steps]}  # fmt: skip
     text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
     digest = hashlib.sha256(yaml.safe_dump(body["steps"]).encode()).hexdigest()[:10]
-    path = directory / f"world-{digest}" / WORLD_RUN
+    path = directory / f"world-{digest}" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")

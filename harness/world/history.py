@@ -48,6 +48,23 @@ class Machines:
             final={m.id: frozenset(s.name for s in m.states if s.final) for m in specs.machines},
         )
 
+    def reachable(self, machine: str, src: str, dst: str) -> bool:
+        """``dst`` by declared edges from ``src`` (from a final state: from the initial one, a new life)."""
+        edges: dict[str, set[str]] = {}
+        for m, a, b in self.declared:
+            if m == machine:
+                edges.setdefault(a, set()).add(b)
+        seen: set[str] = set()
+        todo = [self.initial.get(machine, src) if src in self.final.get(machine, ()) else src]
+        while todo:
+            here = todo.pop()
+            if here == dst:
+                return True
+            if here not in seen:
+                seen.add(here)
+                todo += edges.get(here, ())
+        return False
+
 
 def world_key(fabric: str, change: Mapping[str, Any]) -> Key:
     """The key the world suite's state map uses for a reported change's entity: an alert is
@@ -119,6 +136,42 @@ def check_changes(
         if key in after and after[key] != state:
             out.problems.append(f"{key[0]} {key[1]}: its last reported change leaves it {state!r}, "
                                 f"but the implementation then reports {after[key]!r}")  # fmt: skip
+    return out
+
+
+# machines whose entities change by one declared edge per world step (a run moves a resource, a
+# connection or a pull request through several)
+ONE_STEP = frozenset({"fabric_status", "reconciliation_alert"})
+
+
+def changes_between(
+    machines: Machines, fabric: str, before: Mapping[Key, str], after: Mapping[Key, str], *,
+    through: str | None = None, source: str | None = None,
+) -> Checked:  # fmt: skip
+    """Without the implementation's report, what the ends of a step show: a finished sync went
+    through ``through`` (``syncing``: start_sync, then sync_succeeded or sync_failed) from
+    ``source`` whatever it ended in; another change of fabric_sync, or of a machine in
+    :data:`ONE_STEP`, must be one declared edge; a change of anything else must have a declared
+    path (a run may move it several steps)."""
+    out, fabric_key = Checked(), ("fabric_sync", fabric)
+    final = after.get(fabric_key)
+    if through is not None and source is not None and final is not None and final != through:
+        for edge in ((source, through), (through, final)):
+            if ("fabric_sync", *edge) in machines.declared:
+                out.taken.append(("fabric_sync", *edge))
+            elif edge[0] != edge[1]:
+                out.problems.append(f"fabric_sync went {edge[0]} -> {edge[1]} in a sync, "
+                                    "which the machine does not declare")  # fmt: skip
+    for key, dest in after.items():
+        was = before.get(key)
+        if was is None or was == dest or (through is not None and key == fabric_key):
+            continue
+        if (key[0], was, dest) in machines.declared:
+            out.taken.append((key[0], was, dest))
+        elif key == fabric_key or key[0] in ONE_STEP:
+            out.problems.append(f"{key[0]} {key[1]} went {was} -> {dest}, which the machine does not declare")
+        elif not machines.reachable(key[0], was, dest):
+            out.problems.append(f"{key[0]} {key[1]} went {was} -> {dest}: no declared path leads there")
     return out
 
 

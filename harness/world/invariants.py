@@ -38,7 +38,7 @@ import yaml
 from harness.adapter import NotProvided, Renderer, RenderRejected
 from harness.generate.faults import RESOURCE_FIELDS
 from harness.spec.models import SpecSet, StateMachine
-from harness.targets.base import TargetError
+from harness.targets.base import TargetError, wait_for
 from harness.world.intent import read_intent
 from harness.world.live import World
 
@@ -155,14 +155,25 @@ class Systems:
         return {}
 
     def pull(self, number: str) -> dict[str, Any] | None:
-        """One pull request, read once per evaluation (a state declares several invariants of it)."""
+        """One pull request, read once per evaluation (a state declares several invariants of it).
+        An open one whose mergeability GitHub is still computing (mergeable null) is asked again
+        until it is known (``MERGEABILITY_TIMEOUT_S``)."""
         if number not in self._pulls_by_number:
             owner = self.world.github.extra["owner"]
-            with self.world.gh() as gh:
+            found: list[dict[str, Any] | None] = []
+
+            def known() -> bool:
                 answer = gh.get(f"/repos/{owner}/{self.world.endpoints.github_repo}/pulls/{number}")
-            if answer.status_code not in (200, 404):  # 404: no such pull request
-                raise TargetError(f"GitHub at {answer.request.url}: answered {answer.status_code}, no pull request")
-            self._pulls_by_number[number] = dict(answer.json()) if answer.status_code == 200 else None
+                if answer.status_code not in (200, 404):  # 404: no such pull request
+                    raise TargetError(f"GitHub at {answer.request.url}: answered {answer.status_code}, "
+                                      "no pull request")  # fmt: skip
+                found[:] = [dict(answer.json()) if answer.status_code == 200 else None]
+                pr = found[0]
+                return pr is None or pr.get("state") != "open" or pr.get("mergeable") is not None
+
+            with self.world.gh() as gh:
+                wait_for(known, MERGEABILITY_TIMEOUT_S, f"GitHub to compute the mergeability of #{number}", 0.2)
+            self._pulls_by_number[number] = found[0]
         return self._pulls_by_number[number]
 
     def statuses(self, sha: str) -> dict[str, str]:
@@ -366,6 +377,9 @@ def _git_file_matches_render(s: Systems, entity: str) -> Result:
 
 
 # -- pull_request -----------------------------------------------------------------------------------
+
+
+MERGEABILITY_TIMEOUT_S = 30  # GitHub's background job; the twin answers on the second GET
 
 
 def _branch_open_pulls(s: Systems) -> list[dict[str, Any]]:
