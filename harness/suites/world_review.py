@@ -66,7 +66,6 @@ MTUS = range(9001, 9217)  # within hh_mtu's bounds (contracts/netbox/dcim.yaml),
 class Review:
     """What people did on GitHub since the implementation last looked at its pull request."""
 
-    number: int = 0  # the open sync pull request on GitHub when the step began (0: none)
     merged: bool = False
     closed: bool = False
     failed: bool = False  # a failure of the required check reported on its head
