@@ -50,9 +50,15 @@ def hnp_plugin() -> Path:
 
 @pytest.fixture(scope="session")
 def hnp_netbox_target(hnp_plugin: Path) -> Iterator[ManagedNetBox]:
-    """NetBox with HNP installed and enabled; stopped at the end only if this session started it."""
+    """NetBox with HNP installed and enabled. When this session starts it, it starts from the freshly
+    migrated database (what earlier sessions created is gone) and is stopped at the end; one someone
+    started before is used and left as it is."""
     port = int(os.environ.get("HARNESS_HNP_NETBOX_PORT", DEFAULT_PORT))
-    with running_for_session(ManagedNetBox(port=port, plugins=[hnp_plugin])) as target:
+    netbox = ManagedNetBox(port=port, plugins=[hnp_plugin])
+    started_here = not netbox.healthy()
+    with running_for_session(netbox) as target:
+        if started_here:
+            target.reset()
         yield target
 
 

@@ -37,6 +37,7 @@ def test_creating_a_fabric_answers_what_happened(hnp: HNPClient, kube_proxy: Any
     name = f"hh-create-{uuid.uuid4().hex[:8]}"
     response = hnp.rest.post(f"{API}/fabrics/", json={"name": name, "kubernetes_server": kube_proxy.url})
     created = hnp.named("fabrics", name)
+    findings.saw = f"POST -> {response.status_code} {response.text[:200]!r}; {len(created)} fabric(s) so named"
     if response.status_code >= 500 and created:
         findings.add(
             "HNP-REST-500-AFTER-WRITE", f"POST {API}/fabrics/ -> {response.status_code}, yet the fabric exists"

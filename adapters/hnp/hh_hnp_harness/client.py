@@ -52,13 +52,19 @@ class HNPClient:
     # -- REST -----------------------------------------------------------------------------------
 
     def list(self, collection: str, **params: Any) -> list[dict[str, Any]]:
-        """Every object of ``collection`` (``fabrics``, ``switches``, ``vpcs``, ...)."""
+        """Every object of ``collection`` (``fabrics``, ``switches``, ``vpcs``, ...), page after page
+        (NetBox answers at most MAX_PAGE_SIZE, 1000 by default, per page)."""
+        results: list[dict[str, Any]] = []
         response = self.rest.get(
             f"{API}/{collection}/", params={"limit": 1000, "ordering": "id", **WORKAROUND, **params}
         )
-        response.raise_for_status()
-        results: list[dict[str, Any]] = response.json()["results"]
-        return results
+        while True:
+            response.raise_for_status()
+            page = response.json()
+            results.extend(page["results"])
+            if not page.get("next"):
+                return results
+            response = self.rest.get(page["next"])
 
     def named(self, collection: str, name: str) -> builtins.list[dict[str, Any]]:
         """The objects called ``name``. Filtered here: HNP's collections ignore ``?name=`` (a finding,

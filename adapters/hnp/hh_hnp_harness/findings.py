@@ -91,6 +91,7 @@ class Observed:
     check: str
     found: dict[str, str] = field(default_factory=dict)
     pinned: bool = True
+    saw: str = ""  # what the check met instead, named when a recorded finding no longer shows
 
     def add(self, finding_id: str, evidence: str) -> None:
         self.found[finding_id] = evidence
@@ -104,7 +105,10 @@ class Observed:
             title = known[fid].title if fid in known else "not in expected_findings.yaml"
             out.append(f"new finding {fid} ({title}): {self.found[fid]}")
         for fid in sorted(wanted - set(self.found)):
-            out.append(f"recorded finding {fid} ({known[fid].title}) no longer shows; HNP changed: update {FILE.name}")
+            instead = f" (the check saw: {self.saw})" if self.saw else ""
+            out.append(
+                f"recorded finding {fid} ({known[fid].title}) no longer shows{instead}; HNP changed: update {FILE.name}"
+            )
         return out
 
     def verify(self) -> None:
