@@ -6,10 +6,10 @@ cluster (:mod:`harness.world.invariants`).
 
 Rules: change the NetBox intent (a connection's MTU), remove a server's connection from NetBox (its
 cable) and put it back, put the fabric into maintenance and out (the operator's hh_fabric_status),
-edit a managed object in the cluster, delete one, add a labelled object NetBox does not have, run a
-sync, run a sync with a catalog fault armed at a proxy (an HTTP status the catalog does not retry),
-run a drift check, and an operator's acknowledge or suppress of a listed alert (the adapter's
-``alert`` action). The model predicts:
+edit a managed object in the cluster, put an edited one back as committed, delete one, add a
+labelled object NetBox does not have, run a sync, run a sync with a catalog fault armed at a proxy
+(an HTTP status the catalog does not retry), run a drift check, and an operator's acknowledge or
+suppress of a listed alert (the adapter's ``alert`` action). The model predicts:
 
 - a sync in maintenance fails and changes neither fabric_sync nor the branch, and fabric_status
   is ``maintenance``; otherwise a sync finishes with fabric_sync ``in_sync``; the branch got one
@@ -17,7 +17,7 @@ run a drift check, and an operator's acknowledge or suppress of a listed alert (
   exactly the committed objects, spec for spec, and nothing is left queued;
 - a drift check reports fabric_sync ``out_of_sync`` when the intent or the cluster changed since
   the last sync and ``in_sync`` otherwise, and the edited object's drift state (``spec_drift``,
-  ``desired_only``, ``actual_only``);
+  ``desired_only``, ``actual_only``; ``in_sync`` once put back);
 - after a sync that saw the connection removed, its Connection's lifecycle is ``deleted`` (and its
   invariants, absent from the branch and the cluster, are evaluated); after one that saw it back,
   ``synced`` again (a new lifecycle: the spec makes ``deleted`` final);
@@ -85,6 +85,7 @@ class Model:
 
     mtu_flipped: bool = False  # server-01's connection MTU, flipped an odd number of times
     edited: set[str] = field(default_factory=set)  # Kind/name edited in the cluster
+    reverted: set[str] = field(default_factory=set)  # edited, then put back as committed, since the last sync
     deleted: set[str] = field(default_factory=set)
     foreign: set[str] = field(default_factory=set)
     maintenance: bool = False
@@ -122,6 +123,7 @@ class Model:
         self.out_of_sync_seen = False
         self.unseen.clear()
         self.edited.clear()
+        self.reverted.clear()
         self.deleted.clear()
         self.foreign.clear()
 
@@ -151,6 +153,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.alert_action = True  # until the adapter says it has none
             self.taken: set[tuple[str, str, str]] = set()  # the declared edges this example took
             self.switches: list[str] = []  # the fabric's switches after the example's clean sync
+            self.originals: dict[str, Any] = {}  # switch name -> its spec.description before the first edit
 
         # -- the start of every example: a clean sync -------------------------------------------
         @initialize()
@@ -237,9 +240,25 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         @_logged
         def edit_managed_object(self, data: st.DataObject | None) -> None:
             name = self._pick(data, self._switches(), "switch")
-            edit = {"spec": {"description": "edited in the cluster"}}
-            world.custom_objects().patch_namespaced_custom_object(*SWITCHES, name, edit)
+            api = world.custom_objects()
+            if f"Switch/{name}" not in self.model.edited:
+                self.originals[name] = api.get_namespaced_custom_object(*SWITCHES, name)["spec"].get("description")
+            api.patch_namespaced_custom_object(*SWITCHES, name, {"spec": {"description": "edited in the cluster"}})
             self.model.edited.add(f"Switch/{name}")
+            self.model.reverted.discard(f"Switch/{name}")
+            self.model.unseen.add(f"switches/{name}")
+
+        @precondition(lambda self: bool(self.model.edited))
+        @rule(data=st.data())
+        @_logged
+        def revert_managed_object(self, data: st.DataObject | None) -> None:
+            """An edited switch put back as the branch has it (its description as before the edit;
+            a merge patch's null removes a field it did not have): no drift is left to report."""
+            name = self._pick(data, sorted(k.split("/", 1)[1] for k in self.model.edited), "switch")
+            revert = {"spec": {"description": self.originals[name]}}
+            world.custom_objects().patch_namespaced_custom_object(*SWITCHES, name, revert)
+            self.model.edited.discard(f"Switch/{name}")
+            self.model.reverted.add(f"Switch/{name}")
             self.model.unseen.add(f"switches/{name}")
 
         @precondition(lambda self: bool(self._switches()))
@@ -251,6 +270,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.deleted.add(f"Switch/{name}")
             self.model.unseen.add(f"switches/{name}")
             self.model.edited.discard(f"Switch/{name}")
+            self.model.reverted.discard(f"Switch/{name}")
 
         @rule()
         @_logged
@@ -289,16 +309,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             state the world's earlier steps left. A sync that never calls the operation in this
             world (nothing to prune, no commit to make) is an ordinary sync, checked as one."""
             case = faults[self._pick(data, sorted(faults), "fault")]
-            proxy = world.proxies[case.entry.boundary]
             commits, source, before = len(world.commits()), self.before.get(fabric_key), self.seen
-            proxy.clear()
-            injection = proxy.inject({**case.entry.inject, "times": "always"}, code=case.code)
-            try:
-                result = world.act("sync")
-            finally:
-                proxy.clear_faults()
-                proxy.wait_idle(proxy.max_hold_s + 20)
-            if injection.fired == 0:
+            result, fired = sync_refused(world, case.entry.boundary, case.entry.inject, case.code)
+            if not fired:
                 self._completed(result, world.observe(), commits, source)
                 return
             problems, edges = executor.failure(case, result, before, unseen=frozenset(self.model.unseen))
@@ -366,6 +379,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             expected: dict[str, str] = {}
             if not self.model.uncertain:  # measured against a completed sync (none since the failure)
                 expected |= {k: "spec_drift" for k in self.model.edited}
+                expected |= {k: "in_sync" for k in self.model.reverted}
                 expected |= {k: "desired_only" for k in self.model.deleted}
                 expected |= {k: "actual_only" for k in self.model.foreign}
             if self.model.terminating:  # its delete accepted, still there: pending, not actual_only
@@ -375,6 +389,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 got = drift.get(f"{PLURALS[kind]}/{name}")
                 if got != want_drift:
                     self.problems.append(f"{key}: drift state {got!r}, the model says {want_drift!r}")
+            self.model.reverted.clear()  # seen as committed again: an ordinary object
             self._checked(seen)
 
         @precondition(lambda self: self.alert_action and bool(self._open_alerts()))
@@ -542,6 +557,20 @@ def pick(example: Any, data: st.DataObject | None, options: Sequence[Any], label
     return chosen
 
 
+def sync_refused(world: World, boundary: str, recipe: Mapping[str, Any], code: str) -> tuple[RunResult, int]:
+    """A sync with ``recipe`` armed at ``boundary``'s proxy, refused every time: the run's result
+    and how many calls the fault refused (0: the run never made the call). The proxy's record is
+    cleared before and its faults after, once no answer is still held."""
+    proxy = world.proxies[boundary]
+    proxy.clear()
+    injection = proxy.inject({**recipe, "times": "always"}, code=code)
+    try:
+        return world.act("sync"), injection.fired
+    finally:
+        proxy.clear_faults()
+        proxy.wait_idle(proxy.max_hold_s + 20)
+
+
 def _logged(rule_fn: Callable[..., None]) -> Callable[..., None]:
     """Log a rule's step (its name, then the picks it makes) for a WorldRun of the example."""
 
@@ -585,17 +614,26 @@ def _written(value: Any) -> Any:
 
 
 # Every run starts with this tour: each world rule at least once, in an order that reaches what a
-# drawn example rarely does: a repair of every drift kind; a removed connection whose prune the
-# cluster refuses (HH-AUTH-021), so it rests orphaned and actual_only with the kubernetes connection
-# failed, until the next sync prunes it; its alert acknowledged, then suppressed; the connection back
-# in a new life; the connection held by someone else's finalizer when its cable goes, so it rests
-# orphaned and deletion_pending (terminating) until released; GitHub refusing the run (HH-AUTH-010),
-# the git connection failed and tested again; a refused sync in maintenance. Picks name the harness
-# world's objects and catalog codes; where the project has none by that name, the first one.
+# drawn example rarely does: a drifted switch put back by hand (drifted -> synced) and an edited one
+# then deleted (spec_drift -> desired_only); a repair of every drift kind; a removed connection
+# whose prune the cluster refuses (HH-AUTH-021), so it rests orphaned and actual_only with the
+# kubernetes connection failed, until the next sync prunes it; its alert acknowledged, then
+# suppressed; the connection back in a new life; the connection held by someone else's finalizer
+# when its cable goes, so it rests orphaned and deletion_pending (terminating) until released;
+# GitHub refusing the run (HH-AUTH-010), the git connection failed and tested again, its alert
+# acknowledged and resolved by the next sync; NetBox refusing the token (HH-AUTH-001), its alert
+# suppressed while still active; the connection removed, its prune refused again, and back in
+# NetBox before a sync prunes it (orphaned, its file gone: a new life from draft; actual_only ->
+# in_sync); a refused sync in maintenance. Picks name the harness world's
+# objects and catalog codes; where the project has none by that name, the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
+    {"rule": "edit_managed_object", "picks": {"switch": "spine-01"}},
     {"rule": "delete_managed_object", "picks": {"switch": "leaf-02"}},
     {"rule": "add_foreign_object"},
+    {"rule": "drift_check"},
+    {"rule": "revert_managed_object", "picks": {"switch": "spine-01"}},
+    {"rule": "delete_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "drift_check"},
     {"rule": "sync"},
     {"rule": "remove_server_connection"},
@@ -615,6 +653,14 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "sync"},
     {"rule": "restore_server_connection"},
     {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-010"}},
+    {"rule": "operator_changes_alert", "picks": {"alert": "HH-AUTH-010", "change": "acknowledge"}},
+    {"rule": "sync"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-001"}},
+    {"rule": "operator_changes_alert", "picks": {"alert": "HH-AUTH-001", "change": "suppress"}},
+    {"rule": "sync"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-021"}},
+    {"rule": "restore_server_connection"},
     {"rule": "sync"},
     {"rule": "start_maintenance"},
     {"rule": "sync"},

@@ -48,7 +48,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from harness.generate.faults import FaultCase, machine_files
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
-from harness.suites.world import StepChanges, _logged, _rules, load_world_run, pick, replay_run, save_world_run
+from harness.suites.world import (
+    StepChanges,
+    _logged,
+    _rules,
+    load_world_run,
+    pick,
+    replay_run,
+    save_world_run,
+    sync_refused,
+)
 from harness.suites.world import world_faults as _world_faults
 from harness.targets.base import TargetError
 from harness.world.bad_input import REQUIRED_CHECK
@@ -228,17 +237,10 @@ def review_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pa
             """A sync awaiting the merge while GitHub refuses (a GitHub catalog entry's status, at
             github.pulls.get): it fails, and the pull request stays where it was."""
             case = refusals[pick(self, data, sorted(refusals), "fault")]
-            proxy = world.proxies["github"]
-            proxy.clear()
-            recipe = {**case.entry.inject, "operation": "github.pulls.get", "times": "always"}
-            injection = proxy.inject(recipe, code=case.code)
             numbers = {k[1]: v for k, v in self.before.items() if k[0] == "pull_request"}
-            try:
-                result = world.act("sync")
-            finally:
-                proxy.clear_faults()
-                proxy.wait_idle(proxy.max_hold_s + 20)
-            if injection.fired == 0:
+            recipe = {**case.entry.inject, "operation": "github.pulls.get"}
+            result, fired = sync_refused(world, "github", recipe, case.code)
+            if not fired:
                 self._checked(result.returncode, "sync refused by GitHub (never asked)")
                 return
             seen = world.observe()

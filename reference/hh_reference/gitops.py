@@ -90,12 +90,15 @@ class GitOps:
 
     def files_at(self, commit_sha: str, prefix: str) -> dict[str, str]:
         """path -> blob sha of every file under ``prefix`` at ``commit_sha``."""
-        commit = self.api.json("github.git.get_commit", "GET", f"{self.ref.base}/git/commits/{commit_sha}")
+        return self._tree_files(str(self._commit(commit_sha)["tree"]["sha"]), prefix)
+
+    def _commit(self, sha: str) -> dict[str, Any]:
+        commit: dict[str, Any] = self.api.json("github.git.get_commit", "GET", f"{self.ref.base}/git/commits/{sha}")
+        return commit
+
+    def _tree_files(self, tree_sha: str, prefix: str) -> dict[str, str]:
         tree = self.api.json(
-            "github.git.get_tree",
-            "GET",
-            f"{self.ref.base}/git/trees/{commit['tree']['sha']}",
-            params={"recursive": "1"},
+            "github.git.get_tree", "GET", f"{self.ref.base}/git/trees/{tree_sha}", params={"recursive": "1"}
         )
         if tree.get("truncated"):
             raise_condition("github_unexpected_status", operation="github.git.get_tree", status="truncated")
@@ -106,19 +109,22 @@ class GitOps:
         """The newest commit of the target branch (first parents) whose tree under ``prefix``
         differs from its parent's: what a sync that made no commit records as its commit, since
         others may have committed elsewhere in the repository since (the root commit when none
-        differs; after ``limit`` commits, the oldest one read)."""
+        differs; after ``limit`` commits, the oldest one read). Each commit and tree is read once;
+        a parent with the same tree is not read into."""
         sha = self.head()
-        files = self.files_at(sha, prefix)
+        commit = self._commit(sha)
+        tree = str(commit["tree"]["sha"])
+        files = self._tree_files(tree, prefix)
         for _ in range(limit):
-            commit = self.api.json("github.git.get_commit", "GET", f"{self.ref.base}/git/commits/{sha}")
             parents = commit.get("parents") or []
             if not parents:
                 break
-            parent = str(parents[0]["sha"])
-            before = self.files_at(parent, prefix)
+            parent = self._commit(str(parents[0]["sha"]))
+            parent_tree = str(parent["tree"]["sha"])
+            before = files if parent_tree == tree else self._tree_files(parent_tree, prefix)
             if before != files:
                 break
-            sha, files = parent, before
+            sha, commit, tree, files = str(parents[0]["sha"]), parent, parent_tree, before
         return sha
 
     def read_blob(self, sha: str) -> bytes:
