@@ -154,6 +154,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.taken: set[tuple[str, str, str]] = set()  # the declared edges this example took
             self.switches: list[str] = []  # the fabric's switches after the example's clean sync
             self.originals: dict[str, Any] = {}  # switch name -> its spec.description before the first edit
+            self.removed_objects: dict[str, dict[str, Any]] = {}  # switch name -> the object as deleted
+            self.connection = ""  # Connection/<name> of the removable server's cable, in the clean sync's cluster
 
         # -- the start of every example: a clean sync -------------------------------------------
         @initialize()
@@ -165,8 +167,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.synced()
             self.seen = world.observe()
             self._transitions(self.seen, step="clean_sync", through="syncing", source=self.before.get(fabric_key))
-            self.switches = sorted(k.split("/", 1)[1] for k in world.cluster_objects()
+            cluster = world.cluster_objects()
+            self.switches = sorted(k.split("/", 1)[1] for k in cluster
                                    if k.startswith("Switch/") and k != f"Switch/{FOREIGN}")  # fmt: skip
+            self.connection = next((k for k in cluster if k.startswith(f"Connection/{REMOVABLE}--")), "")
             assert not self.problems, "\n".join(self.problems)
 
         # -- actions on the systems ---------------------------------------------------------------
@@ -199,7 +203,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.readded = True
 
         # the Connection in the cluster: its cable neither removed nor put back since the last sync
-        @precondition(lambda self: not (self.model.held or self.model.removed or self.model.readded))
+        @precondition(lambda self: not (self.model.held or self.model.removed or self.model.readded)
+                      and self.connection not in self.model.deleted)  # fmt: skip
         @rule()
         @_logged
         def hold_connection(self) -> None:
@@ -266,11 +271,47 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         @_logged
         def delete_managed_object(self, data: st.DataObject | None) -> None:
             name = self._pick(data, self._switches(), "switch")
-            world.custom_objects().delete_namespaced_custom_object(*SWITCHES, name)
+            api = world.custom_objects()
+            self.removed_objects[name] = api.get_namespaced_custom_object(*SWITCHES, name)
+            api.delete_namespaced_custom_object(*SWITCHES, name)
             self.model.deleted.add(f"Switch/{name}")
             self.model.unseen.add(f"switches/{name}")
             self.model.edited.discard(f"Switch/{name}")
             self.model.reverted.discard(f"Switch/{name}")
+
+        @precondition(lambda self: any(k.startswith("Switch/") for k in self.model.deleted))
+        @rule(data=st.data())
+        @_logged
+        def recreate_managed_object(self, data: st.DataObject | None) -> None:
+            """A deleted switch created again by hand: as the branch has it, or with an edit."""
+            name = self._pick(data, sorted(k.split("/", 1)[1] for k in self.model.deleted if k.startswith("Switch/")),
+                              "switch")  # fmt: skip
+            how = self._pick(data, ["committed", "edited"], "as")
+            gone = self.removed_objects[name]
+            description = self.originals.get(name, gone["spec"].get("description"))
+            spec = {**gone["spec"], "description": "edited in the cluster" if how == "edited" else description}
+            meta = {k: v for k, v in gone["metadata"].items() if k in ("name", "labels", "annotations")}
+            body = {"apiVersion": gone["apiVersion"], "kind": gone["kind"], "metadata": meta,
+                    "spec": {k: v for k, v in spec.items() if v is not None}}  # fmt: skip
+            world.custom_objects().create_namespaced_custom_object(*SWITCHES[:3], SWITCHES[3], body)
+            self.model.deleted.discard(f"Switch/{name}")
+            self.model.unseen.add(f"switches/{name}")
+            if how == "edited":
+                self.originals.setdefault(name, description)
+                self.model.edited.add(f"Switch/{name}")
+            else:
+                self.model.reverted.add(f"Switch/{name}")
+
+        @precondition(lambda self: bool(self.connection) and self.connection not in self.model.deleted
+                      and not (self.model.held or self.model.removed or self.model.readded))  # fmt: skip
+        @rule()
+        @_logged
+        def delete_connection_object(self) -> None:
+            """The removable server's Connection deleted from the cluster by hand (its cable still in
+            NetBox): drift desired_only; its cable removed before a sync, the object is withdrawn."""
+            world.custom_objects().delete_namespaced_custom_object(*CONNECTIONS, self.connection.split("/", 1)[1])
+            self.model.deleted.add(self.connection)
+            self.model.unseen.add(f"connections/{self.connection.split('/', 1)[1]}")
 
         @rule()
         @_logged
@@ -615,17 +656,19 @@ def _written(value: Any) -> Any:
 
 # Every run starts with this tour: each world rule at least once, in an order that reaches what a
 # drawn example rarely does: a drifted switch put back by hand (drifted -> synced) and an edited one
-# then deleted (spec_drift -> desired_only); a repair of every drift kind; a removed connection
-# whose prune the cluster refuses (HH-AUTH-021), so it rests orphaned and actual_only with the
-# kubernetes connection failed, until the next sync prunes it; its alert acknowledged, then
+# then deleted (spec_drift -> desired_only); deleted switches created again by hand, as committed
+# and edited (desired_only -> in_sync, spec_drift); a repair of every drift kind; a removed
+# connection whose prune the cluster refuses (HH-AUTH-021), so it rests orphaned and actual_only
+# with the kubernetes connection failed, until the next sync prunes it; its alert acknowledged, then
 # suppressed; the connection back in a new life; the connection held by someone else's finalizer
 # when its cable goes, so it rests orphaned and deletion_pending (terminating) until released;
 # GitHub refusing the run (HH-AUTH-010), the git connection failed and tested again, its alert
 # acknowledged and resolved by the next sync; NetBox refusing the token (HH-AUTH-001), its alert
-# suppressed while still active; the connection removed, its prune refused again, and back in
-# NetBox before a sync prunes it (orphaned, its file gone: a new life from draft; actual_only ->
-# in_sync); a refused sync in maintenance. Picks name the harness world's
-# objects and catalog codes; where the project has none by that name, the first one.
+# suppressed while still active; the connection removed, its prune refused again, and back in NetBox
+# before a sync prunes it (orphaned, its file gone: a new life from draft; actual_only -> in_sync);
+# its Connection deleted from the cluster, then its cable from NetBox (the object withdrawn before
+# any sync re-created it); a refused sync in maintenance. Picks name the harness world's objects and
+# catalog codes; where the project has none by that name, the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "edit_managed_object", "picks": {"switch": "spine-01"}},
@@ -634,6 +677,10 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "drift_check"},
     {"rule": "revert_managed_object", "picks": {"switch": "spine-01"}},
     {"rule": "delete_managed_object", "picks": {"switch": "leaf-01"}},
+    {"rule": "drift_check"},
+    {"rule": "recreate_managed_object", "picks": {"switch": "leaf-02", "as": "committed"}},
+    {"rule": "recreate_managed_object", "picks": {"switch": "leaf-01", "as": "edited"}},
+    {"rule": "delete_managed_object", "picks": {"switch": "leaf-03"}},
     {"rule": "drift_check"},
     {"rule": "sync"},
     {"rule": "remove_server_connection"},
@@ -660,6 +707,12 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "sync"},
     {"rule": "remove_server_connection"},
     {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-021"}},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "delete_connection_object"},
+    {"rule": "drift_check"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
     {"rule": "restore_server_connection"},
     {"rule": "sync"},
     {"rule": "start_maintenance"},

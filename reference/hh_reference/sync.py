@@ -374,7 +374,8 @@ class Syncer:
         """The objects the target branch no longer has once this run committed (their NetBox source is
         gone): resource_lifecycle orphaned until the prune deletes them, resource_drift actual_only
         where the cluster held them. A run that fails before its prune leaves them so, not synced and
-        in_sync with their file gone from the branch."""
+        in_sync with their file gone from the branch. One last seen desired_only (deleted from the
+        cluster by hand) is looked up: absent, it was withdrawn before it was ever created again."""
         wanted = {self._entity(fabric, object_key(o)) for o in objects}
         kinds = {spec.plural: kind for kind, spec in KINDS.items()}
         for entity, (state, _) in self.store.entities(fabric, "resource_lifecycle").items():
@@ -382,8 +383,13 @@ class Syncer:
                 continue
             self.store.fire("resource_lifecycle", entity, "source_deleted")
             _, plural, name = entity.split("/", 2)
-            if self.store.state("resource_drift", entity) in ("in_sync", "spec_drift"):
-                self._drift_unwanted(fabric, f"{kinds[plural]}/{name}")
+            key, drift = f"{kinds[plural]}/{name}", self.store.state("resource_drift", entity)
+            if drift in ("in_sync", "spec_drift"):
+                self._drift_unwanted(fabric, key)
+            elif drift == "desired_only":
+                present = self.cluster.get(kinds[plural], name, retry=False) is not None
+                self._drift_observed(fabric, key, Observation(desired_present=False, actual_present=present,
+                                                              spec_equal=False))  # fmt: skip
 
     def _commit_resources(self, fabric: str, objects: list[dict[str, Any]]) -> None:
         for obj in objects:
