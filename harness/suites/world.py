@@ -253,13 +253,14 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.reverted.discard(f"Switch/{name}")
             self.model.unseen.add(f"switches/{name}")
 
-        @precondition(lambda self: bool(self.model.edited))
+        @precondition(lambda self: any(k.startswith("Switch/") for k in self.model.edited))
         @rule(data=st.data())
         @_logged
         def revert_managed_object(self, data: st.DataObject | None) -> None:
             """An edited switch put back as the branch has it (its description as before the edit;
             a merge patch's null removes a field it did not have): no drift is left to report."""
-            name = self._pick(data, sorted(k.split("/", 1)[1] for k in self.model.edited), "switch")
+            name = self._pick(data, sorted(k.split("/", 1)[1] for k in self.model.edited if k.startswith("Switch/")),
+                              "switch")  # fmt: skip
             revert = {"spec": {"description": self.originals[name]}}
             world.custom_objects().patch_namespaced_custom_object(*SWITCHES, name, revert)
             self.model.edited.discard(f"Switch/{name}")
@@ -302,8 +303,18 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             else:
                 self.model.reverted.add(f"Switch/{name}")
 
-        @precondition(lambda self: bool(self.connection) and self.connection not in self.model.deleted
-                      and not (self.model.held or self.model.removed or self.model.readded))  # fmt: skip
+        @precondition(lambda self: self._connection_at_rest())
+        @rule()
+        @_logged
+        def edit_connection_object(self) -> None:
+            """The removable server's Connection edited in the cluster by hand (its port's MTU): drift
+            spec_drift; its cable removed before a sync, the edited object is what prune meets."""
+            edit = {"spec": {"unbundled": {"mtu": 1500}}}
+            world.custom_objects().patch_namespaced_custom_object(*CONNECTIONS, self.connection.split("/", 1)[1], edit)
+            self.model.edited.add(self.connection)
+            self.model.unseen.add(f"connections/{self.connection.split('/', 1)[1]}")
+
+        @precondition(lambda self: self._connection_at_rest())
         @rule()
         @_logged
         def delete_connection_object(self) -> None:
@@ -311,6 +322,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             NetBox): drift desired_only; its cable removed before a sync, the object is withdrawn."""
             world.custom_objects().delete_namespaced_custom_object(*CONNECTIONS, self.connection.split("/", 1)[1])
             self.model.deleted.add(self.connection)
+            self.model.edited.discard(self.connection)
             self.model.unseen.add(f"connections/{self.connection.split('/', 1)[1]}")
 
         @rule()
@@ -535,6 +547,15 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                   name: Callable[[Any], Any] = lambda o: o) -> Any:  # fmt: skip
             return pick(self, data, options, label, name)
 
+        def _connection_at_rest(self) -> bool:
+            """The removable server's Connection is in the cluster as the last sync left it (its cable
+            neither removed nor put back, no finalizer of ours, not deleted by hand)."""
+            return (
+                bool(self.connection)
+                and self.connection not in self.model.deleted
+                and not (self.model.held or self.model.removed or self.model.readded)
+            )
+
         def _switches(self) -> list[str]:
             """The fabric's switches the cluster holds, as far as the model knows (none deleted since
             the last sync, which puts them back)."""
@@ -664,11 +685,12 @@ def _written(value: Any) -> Any:
 # when its cable goes, so it rests orphaned and deletion_pending (terminating) until released;
 # GitHub refusing the run (HH-AUTH-010), the git connection failed and tested again, its alert
 # acknowledged and resolved by the next sync; NetBox refusing the token (HH-AUTH-001), its alert
-# suppressed while still active; the connection removed, its prune refused again, and back in NetBox
-# before a sync prunes it (orphaned, its file gone: a new life from draft; actual_only -> in_sync);
-# its Connection deleted from the cluster, then its cable from NetBox (the object withdrawn before
-# any sync re-created it); a refused sync in maintenance. Picks name the harness world's objects and
-# catalog codes; where the project has none by that name, the first one.
+# suppressed while still active; the connection edited in the cluster (spec_drift), removed
+# (spec_drift -> actual_only), its prune refused again, and back in NetBox before a sync prunes it
+# (orphaned, its file gone: a new life from draft; actual_only -> in_sync); its Connection deleted
+# from the cluster, then its cable from NetBox (the object withdrawn before any sync re-created it);
+# a refused sync in maintenance. Picks name the harness world's objects and catalog codes; where the
+# project has none by that name, the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "edit_managed_object", "picks": {"switch": "spine-01"}},
@@ -705,6 +727,8 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-001"}},
     {"rule": "operator_changes_alert", "picks": {"alert": "HH-AUTH-001", "change": "suppress"}},
     {"rule": "sync"},
+    {"rule": "edit_connection_object"},
+    {"rule": "drift_check"},
     {"rule": "remove_server_connection"},
     {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-021"}},
     {"rule": "restore_server_connection"},
