@@ -111,9 +111,16 @@ Failures = dict[str, list[tuple[str | None, str]]]  # invariant -> (kind or None
 
 
 def check_objects(
-    ctx: Context, objects: list[Obj], files: dict[str, bytes], expected: set[tuple[str, str]], prefix: str
+    ctx: Context,
+    objects: list[Obj],
+    files: MappingType[str, bytes],
+    expected: set[tuple[str, str]],
+    prefix: str,
+    *,
+    fabric: str = FABRIC,
 ) -> Failures:
-    """Failures per invariant name for one render: contract, CRD, apiVersion/plural, names, ports."""
+    """Failures per invariant name for one render (the files of ``fabric``): contract, CRD,
+    apiVersion/plural, names, ports."""
     failures: Failures = {}
 
     def fail(invariant: str, message: str, kind: str | None = None) -> None:
@@ -139,7 +146,7 @@ def check_objects(
         if obj.get("apiVersion") != spec.resource.api_version:
             served = spec.resource.api_version
             fail("served_api_version", f"{name}: apiVersion {obj.get('apiVersion')!r}, served is {served!r}", kind)
-        path = f"{prefix}/{FABRIC}/{spec.resource.plural}/{name}.yaml"
+        path = f"{prefix}/{fabric}/{spec.resource.plural}/{name}.yaml"
         if path not in files:
             fail("served_api_version", f"{name}: not written to {path} (plural {spec.resource.plural!r})", kind)
         if len(name) > 63 or not _DNS_LABEL.match(name):
@@ -182,7 +189,7 @@ def differing(first: dict[str, bytes], second: dict[str, bytes]) -> list[str]:
     return sorted(p for p in first.keys() | second.keys() if first.get(p) != second.get(p))
 
 
-def round_trip_failures(binding: RenderBinding, objects: list[Obj], files: dict[str, bytes]) -> list[str]:
+def round_trip_failures(binding: RenderBinding, objects: list[Obj], files: MappingType[str, bytes]) -> list[str]:
     """The inverse side reads the files back as the same objects and plans them without problems."""
     loaded, issues = binding.reimport(files)
     failures = [f"{getattr(i, 'file', '?')}: {getattr(i, 'code', '?')} {getattr(i, 'message', i)}" for i in issues]

@@ -65,8 +65,9 @@ from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
 from harness.world.bad_input import change_intent
 from harness.world.history import History, Key, Machines, changes_between, check_changes, observed_states
-from harness.world.invariants import check_invariants
+from harness.world.invariants import adapter_renderer, check_invariants
 from harness.world.live import World, rendered_keys
+from harness.world.mapping import check_branch, mapping_context
 from harness.world.process import RunResult
 
 SWITCHES = ("wiring.githedgehog.com", "v1beta1", "default", "switches")
@@ -137,6 +138,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
     ctx = executor.ctx
     faults = {c.code: c for c in world_faults(specs, root)}
     fabric_key = ("fabric_sync", world.fabric.site_slug)
+    mapping = mapping_context(specs, crds_dir, root)
 
     class WorldMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -396,6 +398,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if not self.model.uncertain and new != (1 if self.model.intent_changed else 0):
                 self.problems.append(f"the sync made {new} commit(s); the intent "
                                      f"{'changed' if self.model.intent_changed else 'did not change'}")  # fmt: skip
+            renderer = adapter_renderer(world)
+            if result.returncode == 0 and new and renderer is not None:  # a new render landed: check it
+                self.problems += check_branch(world, mapping, renderer, recorder, step="a sync that committed")
             committed, cluster = rendered_keys(world.repo_files()), set(world.cluster_objects())
             if self.model.held and self.model.removed:  # its delete accepted, the finalizer holds it
                 self.model.terminating = True

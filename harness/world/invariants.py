@@ -127,7 +127,7 @@ class Systems:
     def rendered(self) -> tuple[dict[str, bytes] | None, str]:
         """The files the implementation's own pure renderer makes of the current NetBox intent (read by
         the harness's client), or None and why there are none."""
-        renderer = _renderer(self.world)
+        renderer = adapter_renderer(self.world)
         if renderer is None:
             return None, "the adapter provides no renderer"
         try:
@@ -342,7 +342,7 @@ def _no_render_oracle(s: Systems, entity: str) -> Result:
 _RENDERERS: dict[int, Renderer | None] = {}
 
 
-def _renderer(world: World) -> Renderer | None:
+def adapter_renderer(world: World) -> Renderer | None:
     """The adapter's pure renderer, loaded once per adapter; None when it provides none."""
     if id(world.adapter) not in _RENDERERS:
         try:
