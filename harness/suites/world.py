@@ -6,10 +6,12 @@ cluster (:mod:`harness.world.invariants`).
 
 Rules: change the NetBox intent (a connection's MTU), remove a server's connection from NetBox (its
 cable) and put it back, put the fabric into maintenance and out (the operator's hh_fabric_status),
-edit a managed object in the cluster, put an edited one back as committed, delete one, add a
-labelled object NetBox does not have, run a sync, run a sync with a catalog fault armed at a proxy
-(an HTTP status the catalog does not retry), run a drift check, and an operator's acknowledge or
-suppress of a listed alert (the adapter's ``alert`` action). The model predicts:
+edit a managed object in the cluster, put an edited one back as committed, delete one, create a
+deleted one again (as committed or edited), edit or delete the removable server's Connection (its
+cable still in NetBox), add a labelled object NetBox does not have, run a sync, run a sync with a
+catalog fault armed at a proxy (an HTTP status the catalog does not retry), run a drift check, and
+an operator's acknowledge or suppress of a listed alert (the adapter's ``alert`` action).
+The model predicts:
 
 - a sync in maintenance fails and changes neither fabric_sync nor the branch, and fabric_status
   is ``maintenance``; otherwise a sync finishes with fabric_sync ``in_sync``; the branch got one
@@ -24,13 +26,15 @@ suppress of a listed alert (the adapter's ``alert`` action). The model predicts:
 - a faulted sync that called the armed operation fails as its catalog entry says (the code
   surfaced, its transitions, its alert; the fault items' checks) and, until a sync completes, a
   drift check leaves fabric_sync in ``error``; one that never called it is an ordinary sync;
-- an acknowledged or suppressed alert is listed in that state.
+- an acknowledged or suppressed alert is listed in that state;
+- after a sync that committed, the target branch holds the render of NetBox's intent as the mapping
+  contracts' invariants say (:mod:`harness.world.mapping`).
 
 Every change of a reported state between two steps that the spec declares is recorded as that
 transition taken (``state_machines/<m>.yaml::<source>-><dest>``); an undeclared one is a failure.
 Each example starts from a clean sync of the world and ends with the operator's changes undone and
 a sync the model checks (``teardown``); the budget is ``--harness-max-examples`` (default 3
-examples of at most 8 steps: every step is real work on real systems). Hypothesis tries the
+examples of at most 10 steps: every step is real work on real systems). Hypothesis tries the
 simplest example first (every draw zero: the first rule, again and again), so the budget must leave
 room for drawn ones; the end-of-example sync means even that one checks a sync.
 """
