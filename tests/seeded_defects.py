@@ -81,6 +81,8 @@ LIFECYCLE = ("state_machines/resource_lifecycle.yaml",)
 GIT_CONFLICT = ("specs/errors/github.yaml", "-m", "live", "-k", "HH-GIT-006")  # a retryable refusal
 CRASH_AFTER_APPLY = ("specs/patterns/gitops_sync.yaml::crash-after:apply", "-m", "live")
 SPEC_DRIFT = ("specs/errors/internal.yaml", "-m", "live", "-k", "HH-SYNC-002")
+# the world suite (its tour, then drawn examples): model-based steps on the real systems
+WORLD = ("state_machines", "-m", "live", "-k", "world and not pull_request", *SEED)
 
 
 DEFECTS = [
@@ -441,6 +443,30 @@ DEFECTS = [
         new="        equal = want is not None and have is not None\n",
         suite=SPEC_DRIFT,
         caught_by="specs/errors/internal.yaml::HH-SYNC-002",
+        live=True,
+    ),
+    Defect(
+        name="drift-revert-unnoticed",
+        area="drift",
+        what="A drifted object put back by hand stays drifted: a drift check that finds it equal to its file again "
+        "never takes drift_reverted (resource_lifecycle drifted -> synced).",
+        file="observe.py",
+        old='        elif lifecycle == "drifted" and obs.spec_equal:\n',
+        new='        elif lifecycle == "drifted" and obs.spec_equal and False:\n',
+        suite=WORLD,
+        caught_by="state_machines::world",
+        live=True,
+    ),
+    Defect(
+        name="withdrawn-drift-left",
+        area="sync",
+        what="A managed object deleted from the cluster and then from NetBox is left desired_only after the sync "
+        "that removes its file (the world suite's finding of 2026-11-30, put back).",
+        file="sync.py",
+        old='            elif drift == "desired_only":\n',
+        new='            elif drift == "desired_only" and False:\n',
+        suite=WORLD,
+        caught_by="state_machines::world",
         live=True,
     ),
 ]
