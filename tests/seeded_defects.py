@@ -460,11 +460,11 @@ DEFECTS = [
     Defect(
         name="withdrawn-drift-left",
         area="sync",
-        what="A managed object deleted from the cluster and then from NetBox is left desired_only after the sync "
-        "that removes its file (the world suite's finding of 2026-11-30, put back).",
+        what="A managed object deleted from the cluster by hand and then from NetBox is left in_sync/desired_only "
+        "after the sync that removes its file (the world suite's finding of 2026-11-30, put back).",
         file="sync.py",
-        old='            elif drift == "desired_only":\n',
-        new='            elif drift == "desired_only" and False:\n',
+        old='            if drift not in ("in_sync", "spec_drift", "desired_only"):\n',
+        new='            if drift not in ("in_sync", "spec_drift"):\n',
         suite=WORLD,
         caught_by="state_machines::world",
         live=True,

@@ -38,6 +38,19 @@ def test_a_completed_sync_ends_the_uncertainty_a_failed_one_left() -> None:
     assert not model.cluster_changed
 
 
+def test_a_hand_change_replaces_the_last_one_and_is_unseen_until_a_sync() -> None:
+    model = Model()
+    model.changed_by_hand("Switch/leaf-01", "edited")
+    model.changed_by_hand("Switch/leaf-01", "reverted")
+    assert (model.edited, model.reverted, model.unseen) == (set(), {"Switch/leaf-01"}, {"switches/leaf-01"})
+    model.changed_by_hand("Connection/server-07--unbundled--leaf-03", "deleted")
+    assert model.deleted == {"Connection/server-07--unbundled--leaf-03"}
+    assert "connections/server-07--unbundled--leaf-03" in model.unseen
+    assert model.cluster_changed  # reverted alone would not be: deleted is
+    model.synced()
+    assert not (model.edited or model.reverted or model.deleted or model.unseen)
+
+
 def test_world_faults_are_unretried_http_statuses_outside_pull_requests() -> None:
     specs = load_specs(default_spec_paths(ROOT), schema_dir(ROOT), ROOT).specs
     cases = world_faults(specs, ROOT)

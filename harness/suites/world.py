@@ -121,6 +121,16 @@ class Model:
     def cluster_changed(self) -> bool:
         return bool(self.edited or self.deleted or self.foreign)
 
+    def changed_by_hand(self, key: str, now: str) -> None:
+        """``key`` (``Kind/name``) changed in the cluster by hand: ``now`` one of ``edited``,
+        ``reverted`` (as committed again), ``deleted`` or ``foreign``; unseen until the
+        implementation next looks."""
+        for group in (self.edited, self.reverted, self.deleted):
+            group.discard(key)
+        getattr(self, now).add(key)
+        kind, name = key.split("/", 1)
+        self.unseen.add(f"{PLURALS[kind]}/{name}")
+
     def synced(self) -> None:
         self.synced_intent = self.intent
         self.uncertain = False
@@ -255,9 +265,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if f"Switch/{name}" not in self.model.edited:
                 self.originals[name] = api.get_namespaced_custom_object(*SWITCHES, name)["spec"].get("description")
             api.patch_namespaced_custom_object(*SWITCHES, name, {"spec": {"description": "edited in the cluster"}})
-            self.model.edited.add(f"Switch/{name}")
-            self.model.reverted.discard(f"Switch/{name}")
-            self.model.unseen.add(f"switches/{name}")
+            self.model.changed_by_hand(f"Switch/{name}", "edited")
 
         @precondition(lambda self: any(k.startswith("Switch/") for k in self.model.edited))
         @rule(data=st.data())
@@ -269,9 +277,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                               "switch")  # fmt: skip
             revert = {"spec": {"description": self.originals[name]}}
             world.custom_objects().patch_namespaced_custom_object(*SWITCHES, name, revert)
-            self.model.edited.discard(f"Switch/{name}")
-            self.model.reverted.add(f"Switch/{name}")
-            self.model.unseen.add(f"switches/{name}")
+            self.model.changed_by_hand(f"Switch/{name}", "reverted")
 
         @precondition(lambda self: bool(self._switches()))
         @rule(data=st.data())
@@ -281,10 +287,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             api = world.custom_objects()
             self.removed_objects[name] = api.get_namespaced_custom_object(*SWITCHES, name)
             api.delete_namespaced_custom_object(*SWITCHES, name)
-            self.model.deleted.add(f"Switch/{name}")
-            self.model.unseen.add(f"switches/{name}")
-            self.model.edited.discard(f"Switch/{name}")
-            self.model.reverted.discard(f"Switch/{name}")
+            self.model.changed_by_hand(f"Switch/{name}", "deleted")
 
         @precondition(lambda self: any(k.startswith("Switch/") for k in self.model.deleted))
         @rule(data=st.data())
@@ -301,13 +304,9 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             body = {"apiVersion": gone["apiVersion"], "kind": gone["kind"], "metadata": meta,
                     "spec": {k: v for k, v in spec.items() if v is not None}}  # fmt: skip
             world.custom_objects().create_namespaced_custom_object(*SWITCHES[:3], SWITCHES[3], body)
-            self.model.deleted.discard(f"Switch/{name}")
-            self.model.unseen.add(f"switches/{name}")
             if how == "edited":
                 self.originals.setdefault(name, description)
-                self.model.edited.add(f"Switch/{name}")
-            else:
-                self.model.reverted.add(f"Switch/{name}")
+            self.model.changed_by_hand(f"Switch/{name}", "edited" if how == "edited" else "reverted")
 
         @precondition(lambda self: self._connection_at_rest())
         @rule()
@@ -317,8 +316,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             spec_drift; its cable removed before a sync, the edited object is what prune meets."""
             edit = {"spec": {"unbundled": {"mtu": 1500}}}
             world.custom_objects().patch_namespaced_custom_object(*CONNECTIONS, self.connection.split("/", 1)[1], edit)
-            self.model.edited.add(self.connection)
-            self.model.unseen.add(f"connections/{self.connection.split('/', 1)[1]}")
+            self.model.changed_by_hand(self.connection, "edited")
 
         @precondition(lambda self: self._connection_at_rest())
         @rule()
@@ -327,9 +325,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             """The removable server's Connection deleted from the cluster by hand (its cable still in
             NetBox): drift desired_only; its cable removed before a sync, the object is withdrawn."""
             world.custom_objects().delete_namespaced_custom_object(*CONNECTIONS, self.connection.split("/", 1)[1])
-            self.model.deleted.add(self.connection)
-            self.model.edited.discard(self.connection)
-            self.model.unseen.add(f"connections/{self.connection.split('/', 1)[1]}")
+            self.model.changed_by_hand(self.connection, "deleted")
 
         @rule()
         @_logged
@@ -341,8 +337,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 api.create_namespaced_custom_object(*SWITCHES[:3], "switches", {
                     "apiVersion": template["apiVersion"], "kind": "Switch", "metadata": meta,
                     "spec": template["spec"]})  # fmt: skip
-            self.model.foreign.add(f"Switch/{FOREIGN}")
-            self.model.unseen.add(f"switches/{FOREIGN}")
+            self.model.changed_by_hand(f"Switch/{FOREIGN}", "foreign")
 
         # -- actions of the implementation --------------------------------------------------------
         @rule()
@@ -697,9 +692,10 @@ def _written(value: Any) -> Any:
 # suppressed while still active; the connection edited in the cluster (spec_drift), removed
 # (spec_drift -> actual_only), its prune refused again, and back in NetBox before a sync prunes it
 # (orphaned, its file gone: a new life from draft; actual_only -> in_sync); its Connection deleted
-# from the cluster, then its cable from NetBox (the object withdrawn before any sync re-created it);
-# a refused sync in maintenance. Picks name the harness world's objects and catalog codes; where the
-# project has none by that name, the first one.
+# from the cluster, then its cable from NetBox (the object withdrawn before any sync re-created it),
+# once after a drift check saw it gone and once with no look in between; a refused sync in
+# maintenance. Picks name the harness world's objects and catalog codes; where the project has none
+# by that name, the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "edit_managed_object", "picks": {"switch": "spine-01"}},
@@ -744,6 +740,11 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "sync"},
     {"rule": "delete_connection_object"},
     {"rule": "drift_check"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "delete_connection_object"},
     {"rule": "remove_server_connection"},
     {"rule": "sync"},
     {"rule": "restore_server_connection"},

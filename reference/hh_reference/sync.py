@@ -37,6 +37,7 @@ SYNC_BRANCH_PREFIX = "hh-sync/"
 NETBOX_SYNC_STATUS = "netbox_sync_status"  # kv: the hh_sync_status this integration last wrote to NetBox
 _PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a moved base sends back to open
 _PR_HEAD_MOVES = ("open", *_PR_CHECKED)  # states a new head sends (back) to open
+KIND_OF_PLURAL = {spec.plural: kind for kind, spec in KINDS.items()}  # a plural (a path part) -> its Kind
 
 
 @dataclass
@@ -224,13 +225,13 @@ class Syncer:
         pruned = self.cluster.prune(
             fabric, {object_key(o) for o in objects}, before_delete=lambda key: self._drift_unwanted(fabric, key)
         )
-        kinds = {spec.plural: kind for kind, spec in KINDS.items()}
         wanted = {self._entity(fabric, object_key(o)) for o in objects}
         orphans = [e.split("/", 1)[1] for e, (state, _) in self.store.entities(fabric, "resource_lifecycle").items()
                    if state == "orphaned" and e not in wanted]  # fmt: skip
         # what this prune deleted, and orphans a finalizer held after an earlier one: each is deleted
         # (lifecycle) and unobserved (drift) once a GET answers 404, not before
-        for key in dict.fromkeys([*pruned, *(f"{kinds[p]}/{n}" for p, n in (o.split("/", 1) for o in orphans))]):
+        held = (f"{KIND_OF_PLURAL[p]}/{n}" for p, n in (o.split("/", 1) for o in orphans))
+        for key in dict.fromkeys([*pruned, *held]):
             kind, name = key.split("/", 1)
             entity = resource_key(fabric, KINDS[kind].plural, name)
             if self.store.state("resource_drift", entity) == "actual_only" and key in pruned:
@@ -374,22 +375,26 @@ class Syncer:
         """The objects the target branch no longer has once this run committed (their NetBox source is
         gone): resource_lifecycle orphaned until the prune deletes them, resource_drift actual_only
         where the cluster held them. A run that fails before its prune leaves them so, not synced and
-        in_sync with their file gone from the branch. One last seen desired_only (deleted from the
-        cluster by hand) is looked up: absent, it was withdrawn before it was ever created again."""
+        in_sync with their file gone from the branch. Each is looked up in the cluster first: one
+        deleted there by hand since the last look was withdrawn (through desired_only) before it was
+        ever created again, not left in the cluster."""
         wanted = {self._entity(fabric, object_key(o)) for o in objects}
-        kinds = {spec.plural: kind for kind, spec in KINDS.items()}
         for entity, (state, _) in self.store.entities(fabric, "resource_lifecycle").items():
             if entity in wanted or state not in ("committed", "pending", "synced", "drifted"):
                 continue
             self.store.fire("resource_lifecycle", entity, "source_deleted")
             _, plural, name = entity.split("/", 2)
-            key, drift = f"{kinds[plural]}/{name}", self.store.state("resource_drift", entity)
-            if drift in ("in_sync", "spec_drift"):
-                self._drift_unwanted(fabric, key)
-            elif drift == "desired_only":
-                present = self.cluster.get(kinds[plural], name, retry=False) is not None
-                self._drift_observed(fabric, key, Observation(desired_present=False, actual_present=present,
-                                                              spec_equal=False))  # fmt: skip
+            key, drift = f"{KIND_OF_PLURAL[plural]}/{name}", self.store.state("resource_drift", entity)
+            if drift not in ("in_sync", "spec_drift", "desired_only"):
+                continue
+            if self.cluster.get(KIND_OF_PLURAL[plural], name, retry=False) is not None:
+                if drift != "desired_only":
+                    self._drift_unwanted(fabric, key)
+                continue
+            if drift != "desired_only":  # gone from the cluster while its file was still on the branch
+                self._drift_absent(fabric, key)
+            self._drift_observed(fabric, key, Observation(desired_present=False, actual_present=False,
+                                                          spec_equal=False))  # fmt: skip
 
     def _commit_resources(self, fabric: str, objects: list[dict[str, Any]]) -> None:
         for obj in objects:
