@@ -23,6 +23,21 @@ WORKAROUND = {"omit": "display_url"}
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
+class _StaleConnectionRetry(httpx.HTTPTransport):
+    """A request that is safe to repeat (GET, HEAD, OPTIONS) sent again once, on a new connection,
+    when the server closed the kept-alive connection it went out on without answering, as urllib3
+    and browsers do. Gunicorn may close a kept-alive connection at any moment (its keep-alive
+    timeout, or after an error response); httpx reports that as RemoteProtocolError instead."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except httpx.RemoteProtocolError:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                raise
+            return super().handle_request(request)
+
+
 @dataclass(frozen=True)
 class ActionReply:
     """What an action answered: HTTP status, content type and the decoded JSON (None if not JSON)."""
@@ -39,7 +54,10 @@ class HNPClient:
     def __init__(self, netbox_url: str, token: str, username: str = "", password: str = "") -> None:
         self.url = netbox_url.rstrip("/")
         self.rest = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=60
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=60,
+            transport=_StaleConnectionRetry(),
         )
         self._username, self._password = username, password
         self._session: httpx.Client | None = None
