@@ -20,14 +20,17 @@ MIN_ERROR_COVERAGE ?= 100
 run: setup
 	harness run --profile embedded --workers 2 --report reports
 
-# lint, then type and the offline tier in tox's `ci` environment (both cores busy); then the harness's
+# lint, then type and the offline tier in tox's `ci` environment (both cores busy), beside them the
+# managed NetBox's install and migrated dumps (plain, and with HNP: minutes on a machine with no caches,
+# a second on one with them); then the harness's
 # own live tests (`ci` again, its part live) beside the HNP tier: both mostly wait on their NetBox.
 # `ci` was installed just before: --skip-pkg-install keeps the two tox runs from building the package
 # into the shared .tox/.pkg at once (tox-dev/tox#3473)
 test: setup
 	rm -rf reports && mkdir -p reports/events
-	@date +"make test: tox started %T"
-	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events tox run -e lint,ci -- type offline
+	@date +"make test: tox started %T, the managed NetBox prepared beside it"
+	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events bash scripts/beside.sh reports/prepare-netbox.log \
+		"tox run -e lint,ci -- type offline" "bash scripts/prepare-netbox.sh"
 	@date +"make test: the harness's own live tests beside the HNP tier started %T"
 	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events bash scripts/beside.sh reports/hnp-tier.log \
 		"tox run -e ci --skip-pkg-install -- live" "tox run -e hnp"

@@ -1,6 +1,7 @@
 """``harness up TARGET`` / ``harness down TARGET``: start or stop a managed target (NetBox for now).
 
-``up`` prints exactly one JSON object ``{"url": ..., "token_file": ...}`` on stdout: the API token
+``up`` prints exactly one JSON object ``{"url": ..., "token_file": ...}`` on stdout (``up --prepare``,
+which only installs NetBox and caches its migrated database, prints ``{"dump": ...}``): the API token
 of a NetBox the harness manages is in that file (mode 0600), never printed; ``token_file`` is null
 for an existing NetBox (its token is the user's). Progress goes to stderr. Errors exit 2 with a
 message and no traceback. NetBox plugins come from ``--plugin``
@@ -17,7 +18,7 @@ from typing import Any
 
 from harness.config import ConfigError, load_config
 from harness.targets.base import Target, TargetError
-from harness.targets.netbox import netbox_from_env
+from harness.targets.netbox import ManagedNetBox, netbox_from_env
 from harness.targets.netbox.factory import plugins_from_env
 
 EXIT_OK = 0
@@ -39,6 +40,8 @@ def _plugins(args: argparse.Namespace) -> list[Path]:
 
 
 def _up(args: argparse.Namespace) -> int:
+    if args.prepare:
+        return _prepare(args)
     try:
         target = _netbox(args)
         endpoint = target.start()
@@ -53,6 +56,23 @@ def _up(args: argparse.Namespace) -> int:
         token_file.chmod(0o600)
         token_file.write_text(endpoint.secret + "\n", encoding="utf-8")
     print(json.dumps({"url": endpoint.url, "token_file": str(token_file) if token_file else None}))
+    return EXIT_OK
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """``up --prepare``: the managed NetBox installed and its migrated database cached, nothing left
+    running; prints ``{"dump": path}``."""
+    try:
+        target = _netbox(args)
+        if not isinstance(target, ManagedNetBox):
+            print("harness up netbox --prepare: prepares a NetBox the harness manages; HARNESS_NETBOX_URL "
+                  "(or --netbox-url) names an existing one, which needs no preparing", file=sys.stderr)  # fmt: skip
+            return EXIT_ERROR
+        dump = target.prepare()
+    except (TargetError, ConfigError) as exc:
+        print(f"harness up netbox: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps({"dump": str(dump)}))
     return EXIT_OK
 
 
@@ -92,6 +112,12 @@ def register(sub: Any) -> None:
     _common(up)
     up.add_argument("--netbox-url", metavar="URL", help="use this existing NetBox instead (env HARNESS_NETBOX_URL)")
     up.add_argument("--netbox-token", metavar="TOKEN", help="its API token (env HARNESS_NETBOX_TOKEN)")
+    up.add_argument(
+        "--prepare",
+        action="store_true",
+        help="only install NetBox and cache its migrated database (what a later start restores), start nothing; "
+        'print {"dump": path}',
+    )
     up.set_defaults(func=_up)
 
     down = sub.add_parser("down", help="stop what `harness up` started (by PID files); keep caches")

@@ -72,3 +72,22 @@ def test_up_with_an_unreachable_existing_netbox_exits_2(tmp_path: Path) -> None:
 def test_down_when_nothing_runs_succeeds(tmp_path: Path) -> None:
     result = _harness("down", "netbox", "--home", str(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def test_prepare_names_the_cached_dump_and_leaves_nothing_running(netbox_target: Target) -> None:
+    """What CI runs beside its offline tier: on a warm cache it only confirms the dump."""
+    if not isinstance(netbox_target, ManagedNetBox):
+        pytest.skip("needs the managed NetBox: HARNESS_NETBOX_URL points at an existing one")
+    port = 8790  # the instance make test prepares the plain NetBox's dump with (a fixed one: no strays)
+    result = _harness("up", "netbox", "--prepare", "--port", str(port))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"dump": str(netbox_target.dump_path)}
+    assert netbox_target.dump_path.is_file()
+    assert ManagedNetBox(port=port).pids() == {"gunicorn": None, "redis": None, "postgres": None}
+
+
+def test_prepare_of_an_existing_netbox_exits_2(tmp_path: Path) -> None:
+    result = _harness("up", "netbox", "--prepare", "--netbox-url", "http://127.0.0.1:9", "--netbox-token", "x")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "needs no preparing" in result.stderr and "Traceback" not in result.stderr
