@@ -469,4 +469,17 @@ DEFECTS = [
         caught_by="state_machines::world",
         live=True,
     ),
+    Defect(
+        name="commit-every-object",
+        area="git",
+        what="Every sync reports a commit of every rendered object, its file changed on the branch or not (the "
+        "reference's own behaviour until 2026-12-01): a drift repair goes synced -> committed -> pending "
+        "instead of reapply.",
+        file="sync.py",
+        old='            if state == "draft" or (state in _COMMITTABLE and recorded.get(path) != blobs[path]):\n',
+        new='            if state == "draft" or state in _COMMITTABLE:\n',
+        suite=WORLD,
+        caught_by="state_machines::world",
+        live=True,
+    ),
 ]

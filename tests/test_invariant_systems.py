@@ -56,3 +56,25 @@ def test_netbox_source_absent_follows_the_mapping_contracts_select_and_name_rule
     assert absent(systems, "vpcs/vpc-2")[0] is True  # not tagged hh-vpc
     # a VPCAttachment is named through a relation the contract defines in prose: not evaluated
     assert absent(systems, "vpcattachments/a--b")[0] is None
+
+
+def _rendering(objects: list[dict[str, Any]] | None, *, intent_seen: bool = True) -> Systems:
+    """Systems over the repository's specs whose render of the current intent is ``objects`` (what
+    the adapter's renderer would have made of NetBox; neither is what is tested)."""
+    systems = _systems_reading({})
+    systems.intent_seen = intent_seen
+    systems.__dict__["rendered_objects"] = (objects, "the renderer refuses the current intent: x")
+    return systems
+
+
+def test_render_passes_contract_validates_the_current_render_of_the_object() -> None:
+    passes = CHECKS["resource_lifecycle"]["render_passes_contract"]
+    leaf = {"apiVersion": "wiring.githedgehog.com/v1beta1", "kind": "Switch",
+            "metadata": {"name": "leaf-01", "namespace": "default"}, "spec": {"role": "server-leaf"}}  # fmt: skip
+    assert passes(_rendering([leaf]), "switches/leaf-01")[0] is True
+    bad = {**leaf, "spec": {"role": "server-leaf", "asn": "65100"}}
+    holds, detail = passes(_rendering([bad]), "switches/leaf-01")
+    assert holds is False and "asn" in detail
+    assert passes(_rendering([leaf]), "switches/leaf-02")[0] is False  # the run read this intent: no such source
+    assert passes(_rendering([leaf], intent_seen=False), "switches/leaf-02")[0] is None  # NetBox may have changed
+    assert passes(_rendering(None), "switches/leaf-01") == (None, "the renderer refuses the current intent: x")

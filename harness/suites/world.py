@@ -68,8 +68,9 @@ from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
 from harness.world.bad_input import change_intent
+from harness.world.guards import CommitRevisions
 from harness.world.history import History, Key, Machines, changes_between, check_changes, observed_states
-from harness.world.invariants import adapter_renderer, check_invariants
+from harness.world.invariants import Systems, adapter_renderer, check_invariants
 from harness.world.live import World, rendered_keys
 from harness.world.mapping import check_branch, mapping_context
 from harness.world.process import RunResult
@@ -105,6 +106,7 @@ class Model:
     out_of_sync_seen: bool = False  # a drift check reported it; only a sync leaves out_of_sync
     unseen: set[str] = field(default_factory=set)  # <plural>/<name> changed in the cluster since it last looked
     held: str = ""  # Connection/<name> a finalizer of ours holds in the cluster
+    pruned: bool = False  # the removable Connection: its cable removed and a sync deleted the object
     terminating: bool = False  # and a sync since deleted it: it stays, terminating, until released
 
     @property
@@ -153,6 +155,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
     faults = {c.code: c for c in world_faults(specs, root)}
     fabric_key = ("fabric_sync", world.fabric.site_slug)
     mapping = mapping_context(specs, crds_dir, root)
+    branch_prefix = f"fabrics/{world.fabric.site_slug}"
 
     class WorldMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -172,6 +175,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.originals: dict[str, Any] = {}  # switch name -> its spec.description before the first edit
             self.removed_objects: dict[str, dict[str, Any]] = {}  # switch name -> the object as deleted
             self.connection = ""  # Connection/<name> of the removable server's cable, in the clean sync's cluster
+            self.connection_object: dict[str, Any] = {}  # and that object, as the clean sync left it
+            self.revisions = CommitRevisions(world.fabric.site_slug, {})  # set from the branch by the clean sync
 
         # -- the start of every example: a clean sync -------------------------------------------
         @initialize()
@@ -183,10 +188,12 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.model.synced()
             self.seen = world.observe()
             self._transitions(self.seen, step="clean_sync", through="syncing", source=self.before.get(fabric_key))
+            self.revisions = CommitRevisions(world.fabric.site_slug, world.repo_files(prefix=branch_prefix))
             cluster = world.cluster_objects()
             self.switches = sorted(k.split("/", 1)[1] for k in cluster
                                    if k.startswith("Switch/") and k != f"Switch/{FOREIGN}")  # fmt: skip
             self.connection = next((k for k in cluster if k.startswith(f"Connection/{REMOVABLE}--")), "")
+            self.connection_object = cluster.get(self.connection, {})
             assert not self.problems, "\n".join(self.problems)
 
         # -- actions on the systems ---------------------------------------------------------------
@@ -217,10 +224,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 world.netbox_api.create("dcim.cables", body)
             self.model.removed = []
             self.model.readded = True
+            self.model.pruned = False
 
         # the Connection in the cluster: its cable neither removed nor put back since the last sync
-        @precondition(lambda self: not (self.model.held or self.model.removed or self.model.readded)
-                      and self.connection not in self.model.deleted)  # fmt: skip
+        @precondition(lambda self: self._connection_at_rest())
         @rule()
         @_logged
         def hold_connection(self) -> None:
@@ -327,6 +334,25 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             world.custom_objects().delete_namespaced_custom_object(*CONNECTIONS, self.connection.split("/", 1)[1])
             self.model.changed_by_hand(self.connection, "deleted")
 
+        @precondition(lambda self: self.model.pruned and bool(self.connection_object))
+        @rule(data=st.data())
+        @_logged
+        def recreate_connection_object(self, data: st.DataObject | None) -> None:
+            """The removable server's Connection, pruned with its cable, created again by hand (restored
+            from a backup): as the clean sync left it, or with its port's MTU edited. Labelled as managed
+            with no file on the branch, a drift check finds it actual_only; once its cable is back, the
+            sync's first comparison finds it there (resource_drift unobserved -> in_sync, spec_drift)."""
+            how = self._pick(data, ["committed", "edited"], "as")
+            gone = self.connection_object
+            spec = dict(gone["spec"])
+            if how == "edited":
+                spec["unbundled"] = {**spec.get("unbundled", {}), "mtu": 1500}
+            meta = {k: v for k, v in gone["metadata"].items() if k in ("name", "labels", "annotations")}
+            body = {"apiVersion": gone["apiVersion"], "kind": gone["kind"], "metadata": meta, "spec": spec}
+            world.custom_objects().create_namespaced_custom_object(*CONNECTIONS[:3], CONNECTIONS[3], body)
+            self.model.pruned = False
+            self.model.changed_by_hand(self.connection, "foreign")
+
         @rule()
         @_logged
         def add_foreign_object(self) -> None:
@@ -343,14 +369,14 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
         @rule()
         @_logged
         def sync(self) -> None:
-            commits = len(world.commits())
-            source = self.before.get(("fabric_sync", world.fabric.site_slug))
+            commits, branch = len(world.commits()), world.repo_files(prefix=branch_prefix)
+            source = self.before.get(fabric_key)
             result = world.act("sync")
             seen = world.observe()
             if self.model.maintenance:
                 self._refused_in_maintenance(result.returncode, seen, source, len(world.commits()) - commits)
                 return
-            self._completed(result, seen, commits, source)
+            self._completed(result, seen, commits, source, branch)
 
         # not while a failed sync's alert is open: the same code again would find it, no evidence
         @precondition(lambda self: not self.model.maintenance and not self.model.uncertain and bool(faults))
@@ -364,9 +390,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             world (nothing to prune, no commit to make) is an ordinary sync, checked as one."""
             case = faults[self._pick(data, sorted(faults), "fault")]
             commits, source, before = len(world.commits()), self.before.get(fabric_key), self.seen
+            branch = world.repo_files(prefix=branch_prefix)
             result, fired = sync_refused(world, case.entry.boundary, case.entry.inject, case.code)
             if not fired:
-                self._completed(result, world.observe(), commits, source)
+                self._completed(result, world.observe(), commits, source, branch)
                 return
             problems, edges = executor.failure(case, result, before, unseen=frozenset(self.model.unseen))
             seen = world.observe()
@@ -375,6 +402,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 recorder.record(transition_element(files, machine, src, dest), "transition", "pass",
                                 f"world step: sync with {case.code}")  # fmt: skip
             self._transitions(seen, step=f"sync with {case.code}", through="syncing")  # fabric_sync: judged
+            self._revisions(branch, world.repo_files(prefix=branch_prefix), step=f"sync with {case.code}")
             self.model.uncertain = True
             operation = str(case.entry.inject.get("operation", ""))
             self.model.refused = frozenset([operation]) if operation else frozenset()
@@ -382,8 +410,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.problems += problems
             assert not self.problems, "\n".join(self.problems)
 
-        def _completed(self, result: RunResult, seen: Mapping[str, Any], commits: int, source: str | None) -> None:
-            """What the model predicts of a sync that ran to its end."""
+        def _completed(self, result: RunResult, seen: Mapping[str, Any], commits: int, source: str | None,
+                       branch: Mapping[str, bytes]) -> None:  # fmt: skip
+            """What the model predicts of a sync that ran to its end (``branch``: the fabric's files on the
+            target branch before it)."""
             self._transitions(seen, step="sync", through="syncing", source=source)
             if result.returncode != 0:
                 self.problems.append(f"sync exited {result.returncode}: {result.stderr[-400:]}")
@@ -397,10 +427,12 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             if not self.model.uncertain and new != (1 if self.model.intent_changed else 0):
                 self.problems.append(f"the sync made {new} commit(s); the intent "
                                      f"{'changed' if self.model.intent_changed else 'did not change'}")  # fmt: skip
+            systems = Systems.of(world, specs, seen, intent_seen=result.returncode == 0)
+            self._revisions(branch, systems.files, step="sync")
             renderer = adapter_renderer(world)
             if result.returncode == 0 and new and renderer is not None:  # a new render landed: check it
-                self.problems += check_branch(world, mapping, renderer, recorder, step="a sync that committed")
-            committed, cluster = rendered_keys(world.repo_files()), set(world.cluster_objects())
+                self.problems += check_branch(systems, mapping, renderer, recorder, step="a sync that committed")
+            committed, cluster = rendered_keys(world.repo_files()), set(systems.cluster)
             if self.model.held and self.model.removed:  # its delete accepted, the finalizer holds it
                 self.model.terminating = True
                 committed.add(self.model.held)
@@ -410,7 +442,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 self.problems.append(f"syncs left queued after a sync: {seen['open_syncs']}")
             self._connection_after_sync(seen)
             self.model.synced()
-            self._checked(seen, intent_seen=result.returncode == 0)
+            self._checked(seen, intent_seen=result.returncode == 0, systems=systems)
 
         @rule()
         @_logged
@@ -531,21 +563,29 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                     f"Connection {name}: lifecycle {lifecycle!r} after a sync, the model says {want!r}"
                 )
             self.model.readded = False
+            self.model.pruned = want == "deleted"
 
         def _open_alerts(self) -> list[Mapping[str, Any]]:
             return [a for a in self.seen.get("alerts", [])
                     if a.get("id") is not None and a.get("state") in ("active", "acknowledged")]  # fmt: skip
 
-        def _checked(self, seen: Mapping[str, Any], *, intent_seen: bool = False) -> None:
+        def _checked(self, seen: Mapping[str, Any], *, intent_seen: bool = False,
+                     systems: Systems | None = None) -> None:  # fmt: skip
             """The invariants of the states it now reports, on the systems. Only after the
             implementation acted: an out-of-band change is not its to know before it looks.
             ``intent_seen``: right after a sync that completed, which read the intent NetBox holds
-            (the render invariants are evaluated)."""
+            (the render invariants are evaluated). ``systems``: what this step already read of them."""
             self.seen = seen
             unseen = frozenset(self.model.unseen)
             self.problems += check_invariants(world, specs, recorder, files, seen, intent_seen=intent_seen,
-                                              refused=self.model.refused, unseen=unseen)  # fmt: skip
+                                              refused=self.model.refused, unseen=unseen, systems=systems)  # fmt: skip
             assert not self.problems, "\n".join(self.problems)
+
+        def _revisions(self, before: Mapping[str, bytes], after: Mapping[str, bytes], *, step: str) -> None:
+            """resource_lifecycle's commits the step reported, against the target branch around it
+            (:class:`harness.world.guards.CommitRevisions`); nothing without the implementation's report."""
+            if steps.reported is not None:
+                self.problems += self.revisions.check(steps.reported, before, after, step=step)
 
         def _pick(self, data: st.DataObject | None, options: Sequence[Any], label: str,
                   name: Callable[[Any], Any] = lambda o: o) -> Any:  # fmt: skip
@@ -586,6 +626,7 @@ class StepChanges:
     def __init__(self, world: World, specs: SpecSet, recorder: Recorder, files: Mapping[str, str]) -> None:
         self.world, self.recorder, self.files = world, recorder, files
         self.history, self.machines = History.of(world), Machines.of(specs)
+        self.reported: Sequence[Mapping[str, Any]] | None = None  # the last step's reported changes
 
     def took(
         self, taken: set[tuple[str, str, str]], before: Mapping[Key, str], seen: Mapping[str, Any], *, step: str,
@@ -594,7 +635,7 @@ class StepChanges:
         """Add the step's declared edges to ``taken`` (and the report); return the states after it
         and the problems found."""
         after, fabric = observed_states(seen), self.world.fabric.site_slug
-        reported = self.history.read()
+        reported = self.reported = self.history.read()
         if reported is not None:
             checked = check_changes(self.machines, fabric, reported, before, after)
             how = "reported by the implementation"
@@ -693,9 +734,15 @@ def _written(value: Any) -> Any:
 # (spec_drift -> actual_only), its prune refused again, and back in NetBox before a sync prunes it
 # (orphaned, its file gone: a new life from draft; actual_only -> in_sync); its Connection deleted
 # from the cluster, then its cable from NetBox (the object withdrawn before any sync re-created it),
-# once after a drift check saw it gone and once with no look in between; a refused sync in
-# maintenance. Picks name the harness world's objects and catalog codes; where the project has none
-# by that name, the first one.
+# once after a drift check saw it gone and once with no look in between; a switch edited and synced
+# with no look (re-applied: synced -> pending); the cable removed while GitHub refuses the write
+# (HH-AUTH-011), so the Connection is orphaned with its file still on the branch, then back in
+# NetBox (readopted: orphaned -> committed, nothing new to commit); the cable back after a prune
+# while GitHub refuses the write, so the new life rests in draft, then removed again (draft ->
+# deleted); the pruned Connection restored by hand, as it was and edited, before its cable is back
+# (the sync's first comparison: unobserved -> in_sync, spec_drift); a refused sync in maintenance.
+# Picks name the harness world's objects and catalog codes; where the project has none by that name,
+# the first one.
 TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
     {"rule": "edit_managed_object", "picks": {"switch": "spine-01"}},
@@ -747,6 +794,27 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "delete_connection_object"},
     {"rule": "remove_server_connection"},
     {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "edit_managed_object", "picks": {"switch": "leaf-01"}},
+    {"rule": "sync"},
+    {"rule": "remove_server_connection"},
+    {"rule": "change_netbox_intent"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-011"}},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-011"}},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "recreate_connection_object", "picks": {"as": "committed"}},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "recreate_connection_object", "picks": {"as": "edited"}},
     {"rule": "restore_server_connection"},
     {"rule": "sync"},
     {"rule": "start_maintenance"},

@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 import yaml
+from jsonschema import Draft202012Validator
 
 from harness.adapter import NotProvided, Renderer, RenderRejected
 from harness.generate.faults import RESOURCE_FIELDS
@@ -84,9 +85,23 @@ class Systems:
         )
         return sorted(entries, key=lambda e: (str(e.get("created")), int(e.get("id", 0))))
 
+    @classmethod
+    def of(cls, world: World, specs: SpecSet, observation: Mapping[str, Any], *,
+           intent_seen: bool = False) -> Systems:  # fmt: skip
+        """The systems as the world's settings (required checks) and the specs' catalogs (codes) say."""
+        codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
+        required = tuple(filter(None, world.endpoints.settings.get("required_checks", "").split(",")))
+        return cls(world, observation, codes, required, intent_seen)
+
     @cached_property
     def files(self) -> dict[str, bytes]:
         return self.world.repo_files(prefix=f"fabrics/{self.fabric}")
+
+    @cached_property
+    def intent(self) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """The site and the source records NetBox holds for the fabric, read with the harness's client
+        (:func:`harness.world.intent.read_intent`; LookupError when there is no such site)."""
+        return read_intent(self.world.netbox_api, self.fabric)
 
     @cached_property
     def desired(self) -> dict[str, dict[str, Any]]:
@@ -124,20 +139,28 @@ class Systems:
         return {}
 
     @cached_property
-    def rendered(self) -> tuple[dict[str, bytes] | None, str]:
-        """The files the implementation's own pure renderer makes of the current NetBox intent (read by
-        the harness's client), or None and why there are none."""
+    def rendered_objects(self) -> tuple[list[dict[str, Any]] | None, str]:
+        """The objects the implementation's own pure renderer makes of the current NetBox intent (read
+        by the harness's client), or None and why there are none."""
         renderer = adapter_renderer(self.world)
         if renderer is None:
             return None, "the adapter provides no renderer"
         try:
-            site, records = read_intent(self.world.netbox_api, self.fabric)
+            site, records = self.intent
         except LookupError as exc:
             return None, f"no intent to render: {exc}"
         try:
-            objects = renderer.render(site, records)
+            return renderer.render(site, records), ""
         except RenderRejected as exc:
             return None, f"the renderer refuses the current intent: {exc}"
+
+    @cached_property
+    def rendered(self) -> tuple[dict[str, bytes] | None, str]:
+        """The files of :attr:`rendered_objects`, as the renderer lays them out on the branch."""
+        objects, why = self.rendered_objects
+        renderer = adapter_renderer(self.world)
+        if objects is None or renderer is None:
+            return None, why
         return renderer.files(self.fabric, objects), ""
 
     @cached_property
@@ -335,8 +358,39 @@ def _sync_error_code_recorded(s: Systems, entity: str) -> Result:
     )
 
 
-def _no_render_oracle(s: Systems, entity: str) -> Result:
-    return None, "needs the render of one NetBox object before it is committed, which no observation shows"
+_CONTRACTS: dict[tuple[int, str], Draft202012Validator] = {}
+
+
+def _contract(specs: SpecSet, kind: str) -> Draft202012Validator | None:
+    """The compiled schema of the Kubernetes contract resource for ``kind``, once per spec set."""
+    key = (id(specs), kind)
+    if key not in _CONTRACTS:
+        resource = next((r for r in specs.resources().values() if r.kind == kind), None)
+        if resource is None:
+            return None
+        _CONTRACTS[key] = Draft202012Validator(resource.schema)
+    return _CONTRACTS[key]
+
+
+def _render_passes_contract(s: Systems, entity: str) -> Result:
+    """The render of the object's NetBox source (the adapter's pure renderer on the intent NetBox now
+    holds, read by the harness) validates against the contract for its kind. A source the render no
+    longer has is evaluated only while NetBox holds the intent the last run read."""
+    objects, why = s.rendered_objects
+    if objects is None:
+        return None, why
+    plural, _, name = entity.partition("/")
+    kind = s.kinds.get(plural)
+    found = next((o for o in objects if o.get("kind") == kind and (o.get("metadata") or {}).get("name") == name), None)
+    if found is None:
+        if not s.intent_seen:
+            return None, f"the render of the current intent has no {kind} {name} (NetBox may have changed since)"
+        return False, f"the render of the intent NetBox holds has no {kind} {name}"
+    validator = _contract(s.world.specs, str(kind))
+    if validator is None:
+        return False, f"no Kubernetes contract resource for kind {kind!r}"
+    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(found)]
+    return not errors, "; ".join(errors[:3]) or f"{kind} {name} as rendered now validates against its contract"
 
 
 _RENDERERS: dict[int, Renderer | None] = {}
@@ -595,7 +649,7 @@ CHECKS: dict[str, dict[str, Callable[[Systems, str], Result]]] = {
         "not_in_desired": _negated(_in_desired),
     },
     "resource_lifecycle": {
-        "render_passes_contract": _no_render_oracle,
+        "render_passes_contract": _render_passes_contract,
         "absent_from_git_branch": _negated(_in_desired),
         "git_file_matches_render": _git_file_matches_render,
         "cluster_spec_matches_commit": _spec_matches,
@@ -652,16 +706,18 @@ def entities(observation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, required_checks: tuple[str, ...] = (),
              refused: frozenset[str] = frozenset(), intent_seen: bool = False,
-             unseen: frozenset[str] = frozenset()) -> list[Verdict]:  # fmt: skip
+             unseen: frozenset[str] = frozenset(), systems: Systems | None = None) -> list[Verdict]:  # fmt: skip
     """Every invariant of every reported entity's current state, evaluated on the systems.
     ``refused``: operations a fault makes NetBox refuse; what they would record is not evaluated.
     ``unseen``: resource entities (``<plural>/<name>``) the world changed in the cluster since the
     implementation last compared it with the branch; their resource invariants, and fabric_sync's,
     are not evaluated (a step that does not look, such as an alert change or a run that failed
-    before comparing, cannot be expected to know)."""
+    before comparing, cannot be expected to know). ``systems``: what a caller has already read of
+    the systems for this observation (the world suite's mapping checks), read once for both."""
     machines: dict[str, StateMachine] = {m.id: m for m in specs.machines}
-    codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
-    systems = Systems(world, observation, codes, required_checks, intent_seen)
+    if systems is None:
+        codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
+        systems = Systems(world, observation, codes, required_checks, intent_seen)
     verdicts = []
     in_flight = str(((observation.get("fabric") or {}).get("fabric_sync") or {}).get("state")) == "syncing"
     for machine_id, entity, state in entities(observation):
@@ -692,16 +748,17 @@ def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, re
 def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping[str, str],
                      observation: Mapping[str, Any] | None = None, *,
                      refused: frozenset[str] = frozenset(), intent_seen: bool = False,
-                     unseen: frozenset[str] = frozenset()) -> list[str]:  # fmt: skip
+                     unseen: frozenset[str] = frozenset(), systems: Systems | None = None) -> list[str]:  # fmt: skip
     """Evaluate what the current states declare, record each verdict (``invariant`` elements), and
-    return the broken ones as problems. Unevaluable invariants are not recorded."""
+    return the broken ones as problems. Unevaluable invariants are not recorded. ``systems``: see
+    :func:`evaluate` (its observation and ``intent_seen`` are then the ones it was made with)."""
     from harness.report.elements import invariant_id  # noqa: PLC0415
 
     seen = observation if observation is not None else world.observe()
     required = tuple(filter(None, world.endpoints.settings.get("required_checks", "").split(",")))
     problems = []
     verdicts = evaluate(world, specs, seen, required_checks=required, refused=refused, intent_seen=intent_seen,
-                        unseen=unseen)  # fmt: skip
+                        unseen=unseen, systems=systems)  # fmt: skip
     for v in verdicts:
         if v.holds is None:
             continue

@@ -29,8 +29,7 @@ from harness.generate.property import Context, Failures, check_objects, differin
 from harness.report.elements import invariant_id
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
-from harness.world.intent import read_intent
-from harness.world.live import World
+from harness.world.invariants import Systems
 
 NAMES = ("valid_against_contract", "accepted_by_crd", "served_api_version", "dns_label_name", "port_refs_resolve",
          "round_trip", "deterministic")  # fmt: skip
@@ -47,20 +46,22 @@ def mapping_context(specs: SpecSet, crds_dir: Path, root: Path) -> Context:
     return _CONTEXTS[key]
 
 
-def check_branch(world: World, ctx: Context, renderer: Renderer, recorder: Recorder, *, step: str,
+def check_branch(systems: Systems, ctx: Context, renderer: Renderer, recorder: Recorder, *, step: str,
                  seed: int = 0) -> list[str]:  # fmt: skip
     """Evaluate the mapping invariants on the target branch against NetBox's current intent, record
     each verdict, and return the broken ones as problems. Call it only right after a sync that
-    completed (the branch then holds that intent's render)."""
-    fabric = world.fabric.site_slug
-    files = world.repo_files(prefix=f"{renderer.prefix}/{fabric}")
+    completed (the branch then holds that intent's render). The branch files, the intent and its
+    render are ``systems``' reads, shared with the state machines' invariants of the same step."""
+    fabric = systems.fabric
+    files = systems.files
     objects: list[dict[str, Any]] = [yaml.safe_load(data) for _, data in sorted(files.items())]
-    site, records = read_intent(world.netbox_api, fabric)
+    wanted, why = systems.rendered_objects
+    if wanted is None:
+        return [f"{step}: no render of the intent the sync committed: {why}"]
     try:
-        wanted = renderer.render(site, records)
-        again = renderer.render(site, shuffled(records, random.Random(seed)))
+        again = renderer.render(*_shuffled(systems.intent, seed))
     except RenderRejected as exc:
-        return [f"{step}: the adapter's renderer refuses the intent the sync committed: {exc}"]
+        return [f"{step}: the adapter's renderer refuses the intent the sync committed, read in another order: {exc}"]
     expected = {(str(o["kind"]), str(o["metadata"]["name"])) for o in wanted}
     failures: Failures = check_objects(ctx, objects, files, expected, renderer.prefix, fabric=fabric)
     failures["round_trip"] = [(None, m) for m in round_trip_failures(renderer, objects, files)]
@@ -68,6 +69,12 @@ def check_branch(world: World, ctx: Context, renderer: Renderer, recorder: Recor
     failures["deterministic"] = [(None, f"{p}: the committed bytes differ from the render of the same intent read "
                                         "in another order") for p in differ]  # fmt: skip
     return _record(ctx, objects, failures, recorder, step)
+
+
+def _shuffled(intent: tuple[dict[str, Any], dict[str, list[dict[str, Any]]]],
+              seed: int) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:  # fmt: skip
+    site, records = intent
+    return site, shuffled(records, random.Random(seed))
 
 
 def _record(ctx: Context, objects: list[dict[str, Any]], failures: Mapping[str, list[tuple[str | None, str]]],

@@ -154,9 +154,10 @@ class StatusApi:
         }
 
     def _resources(self, fabric: str) -> list[dict[str, Any]]:
-        keys = set(self.store.entities(fabric, "resource_lifecycle")) | set(
-            self.store.entities(fabric, "resource_drift")
-        )
+        """Every object with a lifecycle (rendered at some point) or a drift state; one that only has
+        drift (found in the cluster, never rendered) has no lifecycle: null, not the initial draft."""
+        lifecycles = self.store.entities(fabric, "resource_lifecycle")
+        keys = set(lifecycles) | set(self.store.entities(fabric, "resource_drift"))
         resources = []
         for key in sorted(keys):
             _, plural, name = key.split("/", 2)
@@ -164,7 +165,7 @@ class StatusApi:
                 {
                     "plural": plural,
                     "name": name,
-                    "lifecycle": self._machine("resource_lifecycle", key),
+                    "lifecycle": self._machine("resource_lifecycle", key) if key in lifecycles else None,
                     "drift": self._machine("resource_drift", key),
                 }
             )

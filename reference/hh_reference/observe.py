@@ -40,8 +40,10 @@ def record_observations(
         for trigger, dest in drift_triggers(store.state("resource_drift", entity), obs):
             store.fire("resource_drift", entity, trigger, code=codes.get((kind, name)), dest=dest)
         lifecycle = store.state("resource_lifecycle", entity)
-        if lifecycle == "synced" and obs.desired_present and not obs.spec_equal:
-            # changed in the cluster (HH-SYNC-002) or deleted from it (HH-SYNC-003)
+        if lifecycle == "synced" and (obs.desired_present or obs.actual_present) and not obs.spec_equal:
+            # changed in the cluster (HH-SYNC-002) or deleted from it (HH-SYNC-003); or its file on the
+            # target branch is no manifest any more (someone else's commit): the cluster no longer
+            # holds what the branch has
             code = "HH-SYNC-002" if obs.actual_present else "HH-SYNC-003"
             store.fire("resource_lifecycle", entity, "drift_detected", code=code)
         elif lifecycle == "drifted" and obs.spec_equal:

@@ -88,7 +88,11 @@ def _schemas(registry: StateMachineRegistry) -> dict[str, Any]:
             {
                 "plural": {"type": "string"},
                 "name": {"type": "string"},
-                "lifecycle": _machine_state(registry, "resource_lifecycle"),
+                "lifecycle": {
+                    "anyOf": [_machine_state(registry, "resource_lifecycle"), {"type": "null"}],
+                    "description": "null for an object the integration never rendered (one found in the cluster "
+                    "with the fabric's label that no NetBox object renders): it has drift, not a lifecycle.",
+                },
                 "drift": _machine_state(registry, "resource_drift"),
             },
         ),

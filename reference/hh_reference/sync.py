@@ -9,6 +9,7 @@ state equals that of an uninterrupted run.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ NETBOX_SYNC_STATUS = "netbox_sync_status"  # kv: the hh_sync_status this integra
 _PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a moved base sends back to open
 _PR_HEAD_MOVES = ("open", *_PR_CHECKED)  # states a new head sends (back) to open
 KIND_OF_PLURAL = {spec.plural: kind for kind, spec in KINDS.items()}  # a plural (a path part) -> its Kind
+COMMITTED_BLOBS = "committed_blobs"  # kv: path -> git blob sha of each file this integration last committed
+_COMMITTABLE = ("committed", "pending", "synced", "drifted")  # a new revision is committed on top of these
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Syncer:
         self.auto_merge = auto_merge
         self.required_checks = tuple(required_checks)
         self._rendered: list[dict[str, Any]] = []  # the objects of the run in progress
+        self._repairing: set[str] = set()  # Kind/name the run's apply found differing from the branch
 
     # -- transitions, mirrored to NetBox ----------------------------------------------------------
     def _fire(
@@ -153,6 +157,7 @@ class Syncer:
     def _run(self, fabric: str, sync_id: str, site: Site, resumed: bool) -> SyncOutcome:
         site_id = site.id
         outcome = SyncOutcome(fabric, sync_id, "syncing", resumed=resumed)
+        self._rendered, self._repairing = [], set()
         state = self.store.state("fabric_sync", fabric)
         if state == "awaiting_merge":
             if not self._pull_request_settled(fabric, site_id, outcome):
@@ -193,7 +198,7 @@ class Syncer:
         self._rendered = objects
         files = to_files(self.prefix, fabric, objects)
         digest = tree_digest(files)
-        self._commit_resources(fabric, objects)
+        self._adopt(fabric, objects)
         self._step(sync_id, "render", {"objects": len(objects)}, digest)
 
         mode = _choice(site.custom_fields.get("hh_gitops_mode")) or self.default_mode
@@ -201,12 +206,15 @@ class Syncer:
         if outcome.state in ("awaiting_merge", "out_of_sync"):
             return outcome
         outcome.commit = commit
+        self._committed(fabric, objects, files)
         self._orphan_removed(fabric, objects)
 
         self.cluster.check_served(o["kind"] for o in objects)
         applied = self.cluster.apply(fabric, objects, before_replace=lambda key: self._drift_differs(fabric, key))
-        for key in applied.created + applied.updated + applied.unchanged:
-            self._resource(fabric, key, "apply")
+        for key in applied.created + applied.updated:
+            self._applied(fabric, key, changed=True)
+        for key in applied.unchanged:
+            self._applied(fabric, key, changed=False)
         for key in applied.unchanged:  # in the cluster as the branch has it: resource_drift says so
             # (not a delete in flight: finding the object does not undo it)
             if self.store.ensure("resource_drift", self._entity(fabric, key)) != "deletion_pending":
@@ -345,6 +353,7 @@ class Syncer:
         replace it: spec_drift until the replacement is applied and Ready (a failed apply leaves it)."""
         differs = Observation(desired_present=True, actual_present=True, spec_equal=False)
         self._drift_observed(fabric, key, differs, most=1)
+        self._repairing.add(key)
 
     def _drift_unwanted(self, fabric: str, key: str) -> None:
         """resource_drift of a managed object in the cluster that the branch no longer has, as prune
@@ -380,9 +389,8 @@ class Syncer:
         ever created again, not left in the cluster."""
         wanted = {self._entity(fabric, object_key(o)) for o in objects}
         for entity, (state, _) in self.store.entities(fabric, "resource_lifecycle").items():
-            if entity in wanted or state not in ("committed", "pending", "synced", "drifted"):
+            if entity in wanted or state != "orphaned":
                 continue
-            self.store.fire("resource_lifecycle", entity, "source_deleted")
             _, plural, name = entity.split("/", 2)
             key, drift = f"{KIND_OF_PLURAL[plural]}/{name}", self.store.state("resource_drift", entity)
             if drift not in ("in_sync", "spec_drift", "desired_only"):
@@ -396,22 +404,57 @@ class Syncer:
             self._drift_observed(fabric, key, Observation(desired_present=False, actual_present=False,
                                                           spec_equal=False))  # fmt: skip
 
-    def _commit_resources(self, fabric: str, objects: list[dict[str, Any]]) -> None:
+    def _adopt(self, fabric: str, objects: list[dict[str, Any]]) -> None:
+        """resource_lifecycle of the render, before anything is written: each rendered object is a
+        draft until its file is on the target branch (a deleted one's name back in NetBox starts a new
+        life; an orphan whose source is back is readopted, committed when its file is still on the
+        target branch); each managed object NetBox no longer has is an orphan (a draft is discarded),
+        whether or not this run gets to write the branch."""
+        wanted: set[str] = set()
+        branch: set[str] | None = None  # the target branch's files, read only when an orphan comes back
         for obj in objects:
             entity = resource_key(fabric, KINDS[obj["kind"]].plural, obj["metadata"]["name"])
-            state = self.store.renew("resource_lifecycle", entity)  # a deleted one's name back in NetBox
-            if state == "orphaned":
-                self.store.fire("resource_lifecycle", entity, "readopt_after_prune")
-                state = "draft"
-            if state != "committed":
-                self.store.fire("resource_lifecycle", entity, "commit")
+            wanted.add(entity)
+            if self.store.renew("resource_lifecycle", entity) != "orphaned":
+                continue
+            if branch is None:
+                branch = set(self.gitops.files_at(self.gitops.head(), f"{self.prefix}/{fabric}"))
+            present = manifest_path(self.prefix, fabric, obj["kind"], obj["metadata"]["name"]) in branch
+            self.store.fire("resource_lifecycle", entity, "readopt" if present else "readopt_after_prune")
+        for entity, (state, _) in self.store.entities(fabric, "resource_lifecycle").items():
+            if entity in wanted:
+                continue
+            if state in ("committed", "pending", "synced", "drifted"):
+                self.store.fire("resource_lifecycle", entity, "source_deleted")
+            elif state == "draft":
+                self.store.fire("resource_lifecycle", entity, "discard")
 
-    def _resource(self, fabric: str, key: str, trigger: str) -> None:
-        kind, name = key.split("/", 1)
-        entity = resource_key(fabric, KINDS[kind].plural, name)
-        if trigger == "apply" and self.store.state("resource_lifecycle", entity) != "committed":
-            return
-        self.store.fire("resource_lifecycle", entity, trigger)
+    def _committed(self, fabric: str, objects: list[dict[str, Any]], files: dict[str, bytes]) -> None:
+        """The target branch holds the render now: ``commit`` each object whose file is new there
+        (a draft) or another revision than the one last committed, and nothing else (an unchanged
+        file is not a commit). The blobs committed are kept (kv), so a run killed after its Git
+        write and resumed still commits what that write changed."""
+        recorded = json.loads(self.store.get_value(fabric, COMMITTED_BLOBS) or "{}")
+        blobs = {path: git_blob_sha(content) for path, content in files.items()}
+        for obj in objects:
+            entity = resource_key(fabric, KINDS[obj["kind"]].plural, obj["metadata"]["name"])
+            path = manifest_path(self.prefix, fabric, obj["kind"], obj["metadata"]["name"])
+            state = self.store.state("resource_lifecycle", entity)
+            if state == "draft" or (state in _COMMITTABLE and recorded.get(path) != blobs[path]):
+                self.store.fire("resource_lifecycle", entity, "commit")
+        self.store.set_value(fabric, COMMITTED_BLOBS, json.dumps(blobs, sort_keys=True))
+
+    def _applied(self, fabric: str, key: str, *, changed: bool) -> None:
+        """resource_lifecycle of an object the apply went over: a committed one was applied; a synced
+        or drifted one the apply had to create or patch again (drift repair) was re-applied; one in
+        the cluster as committed is left as it is (pending waits for Ready, drifted for
+        :meth:`_wait_ready` to see it Ready again)."""
+        entity = self._entity(fabric, key)
+        state = self.store.state("resource_lifecycle", entity)
+        if state == "committed":
+            self.store.fire("resource_lifecycle", entity, "apply")
+        elif changed and state in ("synced", "drifted"):
+            self.store.fire("resource_lifecycle", entity, "reapply")
 
     def _write_git(
         self,
@@ -584,8 +627,11 @@ class Syncer:
             states[key] = state
             if state == "live":
                 entity = self._entity(fabric, key)
-                if self.store.state("resource_lifecycle", entity) == "pending":
+                lifecycle = self.store.state("resource_lifecycle", entity)
+                if lifecycle == "pending":
                     self.store.fire("resource_lifecycle", entity, "became_ready")
+                elif lifecycle == "drifted":  # the apply found it as committed: the change was undone
+                    self.store.fire("resource_lifecycle", entity, "drift_reverted")
                 self._drift_settled(entity)
 
         def unit() -> list[str]:
@@ -636,6 +682,7 @@ class Syncer:
                 if self.store.registry.allowed(effect.machine, state, effect.trigger, effect.to) is None:
                     continue  # e.g. connection_lost applies only to a connection that was connected
                 self.store.fire(effect.machine, entity, effect.trigger, code=error.code, dest=effect.to)
+        self._unrepaired(fabric, error)
         if entry is not None and any(t.machine == "pull_request" and t.to == "conflicted" for t in entry.transitions):
             self._observe_base(fabric)
         if entry is not None and entry.alert_severity:
@@ -651,6 +698,21 @@ class Syncer:
             self.netbox.journal("dcim.site", site_id, "danger", error.message)
         except IntegrationError as report_error:
             log.error("could not write the failure of %s to NetBox: %s", fabric, report_error.message)
+
+    def _unrepaired(self, fabric: str, error: IntegrationError) -> None:
+        """A failed run that had seen a synced object differ from the branch (its apply about to patch
+        it), or the object it failed on missing from the cluster, leaves it drifted (HH-SYNC-002,
+        HH-SYNC-003), not synced: the cluster does not hold what was committed. Taken after the
+        catalog's transitions (an apply_failed has already made such an object committed)."""
+        found = {key: "HH-SYNC-002" for key in self._repairing}
+        if "object" in error.details and error.details.get("absent"):
+            found.setdefault(str(error.details["object"]), "HH-SYNC-003")
+        for key, code in sorted(found.items()):
+            if key.split("/", 1)[0] not in KINDS:
+                continue
+            entity = self._entity(fabric, key)
+            if self.store.state("resource_lifecycle", entity) == "synced":
+                self.store.fire("resource_lifecycle", entity, "drift_detected", code=code)
 
     def _observe_base(self, fabric: str) -> None:
         """The target branch moved under the sync (HH-GIT-009): compare its head with the cluster

@@ -46,7 +46,11 @@ def observe(endpoints: Endpoints, fabric: str) -> Mapping[str, Any]:
     with _status_api(endpoints) as (api, store):
         return {
             "fabric": api.get(f"/api/v1/fabrics/{fabric}").json(),
-            "resources": api.get(f"/api/v1/fabrics/{fabric}/resources").json().get("resources", []),
+            # an object with drift only (never rendered) has lifecycle null: the observation leaves it out
+            "resources": [
+                {k: v for k, v in r.items() if v is not None}
+                for r in api.get(f"/api/v1/fabrics/{fabric}/resources").json().get("resources", [])
+            ],
             "alerts": api.get("/api/v1/alerts").json()["alerts"],  # every state: resolved ones too
             "open_syncs": [sync_id for sync_id, _ in store.open_syncs(fabric)],
         }
