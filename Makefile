@@ -21,8 +21,8 @@ run: setup
 	harness run --profile embedded --workers 2 --report reports
 
 # lint, then type and the offline tier in tox's `ci` environment (both cores busy), beside them the
-# managed NetBox's install and migrated dumps (plain, and with HNP: minutes on a machine with no caches,
-# a second on one with them); then the harness's
+# managed NetBox's install and migrated dump (minutes on a machine with no caches, a second on one with
+# them); then the harness's
 # own live tests (`ci` again, its part live) beside the HNP tier: both mostly wait on their NetBox.
 # `ci` was installed just before: --skip-pkg-install keeps the two tox runs from building the package
 # into the shared .tox/.pkg at once (tox-dev/tox#3473)

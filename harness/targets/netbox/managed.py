@@ -8,6 +8,7 @@ Layout under the harness home (default ``~/.cache/hh-harness``)::
                                       is the version, plus each plugin's module, version and digest; one
                                       with plugins starts from the plain one's and migrates the plugins
     netbox/dumps/.netbox-<key>.lock   held while that dump is made (other keys migrate meanwhile)
+    netbox/venv-<...>.lock            held while that virtualenv is installed
     netbox/instance-<port>/           state.json (0600: ports, secrets), root/ (NETBOX_ROOT), run/, logs/
 
 The PostgreSQL data directory lives under /var/lib/hh-harness/ (see postgres.py for why).
@@ -95,13 +96,14 @@ class ManagedNetBox:
         netbox_home = (home or default_home()).expanduser().resolve() / "netbox"
         self.instance_dir = netbox_home / f"instance-{port}"
         self._dumps = netbox_home / "dumps"
-        self._lock = netbox_home / "install.lock"
         self._state_path = self.instance_dir / "state.json"
         self._run = self.instance_dir / "run"
         self.log = self.instance_dir / "logs" / "harness.log"
         self.gunicorn_pidfile = self._run / "gunicorn.pid"
         sources = [PluginSource.from_path(Path(path)) for path in plugins]
         self.install = NetBoxInstall(netbox_home, version, self.instance_dir / "root", self.log, sources)
+        # one lock per virtualenv: a NetBox with plugins installs while the plain one's instances start
+        self._lock = self.install.venv.with_name(f"{self.install.venv.name}.lock")
         self._proc: subprocess.Popen[bytes] | None = None
         self._state: dict[str, Any] = {}
         # One cluster per instance directory; the digest keeps the path short and free of odd characters.
