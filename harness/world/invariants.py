@@ -704,20 +704,17 @@ def entities(observation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def evaluate(world: World, specs: SpecSet, observation: Mapping[str, Any], *, required_checks: tuple[str, ...] = (),
-             refused: frozenset[str] = frozenset(), intent_seen: bool = False,
-             unseen: frozenset[str] = frozenset(), systems: Systems | None = None) -> list[Verdict]:  # fmt: skip
-    """Every invariant of every reported entity's current state, evaluated on the systems.
+def evaluate(systems: Systems, specs: SpecSet, *, refused: frozenset[str] = frozenset(),
+             unseen: frozenset[str] = frozenset()) -> list[Verdict]:  # fmt: skip
+    """Every invariant of every entity ``systems.observation`` reports in its current state, evaluated
+    on the systems.
     ``refused``: operations a fault makes NetBox refuse; what they would record is not evaluated.
     ``unseen``: resource entities (``<plural>/<name>``) the world changed in the cluster since the
     implementation last compared it with the branch; their resource invariants, and fabric_sync's,
     are not evaluated (a step that does not look, such as an alert change or a run that failed
-    before comparing, cannot be expected to know). ``systems``: what a caller has already read of
-    the systems for this observation (the world suite's mapping checks), read once for both."""
+    before comparing, cannot be expected to know)."""
     machines: dict[str, StateMachine] = {m.id: m for m in specs.machines}
-    if systems is None:
-        codes = frozenset(e.code for c in specs.catalogs for e in c.errors)
-        systems = Systems(world, observation, codes, required_checks, intent_seen)
+    observation = systems.observation
     verdicts = []
     in_flight = str(((observation.get("fabric") or {}).get("fabric_sync") or {}).get("state")) == "syncing"
     for machine_id, entity, state in entities(observation):
@@ -750,15 +747,16 @@ def check_invariants(world: World, specs: SpecSet, recorder: Any, files: Mapping
                      refused: frozenset[str] = frozenset(), intent_seen: bool = False,
                      unseen: frozenset[str] = frozenset(), systems: Systems | None = None) -> list[str]:  # fmt: skip
     """Evaluate what the current states declare, record each verdict (``invariant`` elements), and
-    return the broken ones as problems. Unevaluable invariants are not recorded. ``systems``: see
-    :func:`evaluate` (its observation and ``intent_seen`` are then the ones it was made with)."""
+    return the broken ones as problems. Unevaluable invariants are not recorded. ``systems``: what
+    the caller already read of the systems for this observation (the world suite's mapping checks
+    share it); its observation and ``intent_seen`` are then the ones it was made with."""
     from harness.report.elements import invariant_id  # noqa: PLC0415
 
-    seen = observation if observation is not None else world.observe()
-    required = tuple(filter(None, world.endpoints.settings.get("required_checks", "").split(",")))
+    if systems is None:
+        seen = observation if observation is not None else world.observe()
+        systems = Systems.of(world, specs, seen, intent_seen=intent_seen)
     problems = []
-    verdicts = evaluate(world, specs, seen, required_checks=required, refused=refused, intent_seen=intent_seen,
-                        unseen=unseen, systems=systems)  # fmt: skip
+    verdicts = evaluate(systems, specs, refused=refused, unseen=unseen)
     for v in verdicts:
         if v.holds is None:
             continue

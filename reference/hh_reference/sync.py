@@ -40,7 +40,7 @@ _PR_CHECKED = ("checks_pending", "checks_failed", "mergeable")  # states a moved
 _PR_HEAD_MOVES = ("open", *_PR_CHECKED)  # states a new head sends (back) to open
 KIND_OF_PLURAL = {spec.plural: kind for kind, spec in KINDS.items()}  # a plural (a path part) -> its Kind
 COMMITTED_BLOBS = "committed_blobs"  # kv: path -> git blob sha of each file this integration last committed
-_COMMITTABLE = ("committed", "pending", "synced", "drifted")  # a new revision is committed on top of these
+_COMMITTABLE = ("committed", "pending", "synced", "drifted")  # a commit behind them: revised on top, orphaned
 
 
 @dataclass
@@ -247,7 +247,7 @@ class Syncer:
             gone = self.cluster.get(kind, name, retry=False) is None  # a GET answers 404
             if gone and self.store.state("resource_drift", entity) == "deletion_pending":
                 self.store.fire("resource_drift", entity, "delete_observed")
-            if self.store.state("resource_lifecycle", entity) in ("committed", "pending", "synced", "drifted"):
+            if self.store.state("resource_lifecycle", entity) in _COMMITTABLE:
                 self.store.fire("resource_lifecycle", entity, "source_deleted")
             if gone and self.store.state("resource_lifecycle", entity) == "orphaned":
                 self.store.fire("resource_lifecycle", entity, "prune")
@@ -424,7 +424,7 @@ class Syncer:
         for entity, (state, _) in self.store.entities(fabric, "resource_lifecycle").items():
             if entity in wanted:
                 continue
-            if state in ("committed", "pending", "synced", "drifted"):
+            if state in _COMMITTABLE:
                 self.store.fire("resource_lifecycle", entity, "source_deleted")
             elif state == "draft":
                 self.store.fire("resource_lifecycle", entity, "discard")

@@ -184,16 +184,7 @@ class ManagedNetBox:
                 return self.endpoint()
         else:
             ensure_port_free("127.0.0.1", self.port, "NetBox")
-        # Fail on missing system binaries before spending a minute on pip.
-        postgres, redis = self._postgres(), self._redis()
-        redis.binary()
-        with _exclusive(self._lock, "installing NetBox"):
-            self.install.ensure()
-        write_configuration(self.install.netbox_root, self._config())
-        redis.start()
-        postgres.initialise()
-        postgres.start()
-        self._ensure_database(postgres)
+        self._provision()
         if running_pid(self.gunicorn_pidfile) is None:
             self._start_gunicorn()
         wait_for(self._healthy_or_dead, self._start_timeout_s, f"NetBox /api/status/ at {self.url}", interval_s=0.25)
@@ -206,22 +197,31 @@ class ManagedNetBox:
         start of any instance of the same version and plugins then costs a restore, not the
         migrations (CI warms the cache beside its offline tier). Returns the dump's path."""
         self._state = self._load_state()
-        postgres, redis = self._postgres(), self._redis()
-        redis.binary()
+        self._redis().binary()
         with _exclusive(self._lock, "installing NetBox"):
             self.install.ensure()
         if self.dump_path.exists():
             _progress(f"the migrated database is cached in {self.dump_path}")
             return self.dump_path
-        write_configuration(self.install.netbox_root, self._config())
         try:
-            redis.start()
-            postgres.initialise()
-            postgres.start()
-            self._ensure_database(postgres)
+            self._provision()
         finally:
             self.stop()
         return self.dump_path
+
+    def _provision(self) -> None:
+        """Installed, configured, Redis and PostgreSQL running and the database in place (restored
+        from the dump, or migrated and dumped): everything of a start but gunicorn."""
+        # Fail on missing system binaries before spending a minute on pip.
+        postgres, redis = self._postgres(), self._redis()
+        redis.binary()
+        with _exclusive(self._lock, "installing NetBox"):
+            self.install.ensure()
+        write_configuration(self.install.netbox_root, self._config())
+        redis.start()
+        postgres.initialise()
+        postgres.start()
+        self._ensure_database(postgres)
 
     def endpoint(self) -> Endpoint:
         """The URL and API token (the token is kept out of repr)."""
