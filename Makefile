@@ -26,8 +26,12 @@ run: setup
 # own live tests (`ci` again, its part live) beside the HNP tier: both mostly wait on their NetBox.
 # `ci` was installed just before: --skip-pkg-install keeps the two tox runs from building the package
 # into the shared .tox/.pkg at once (tox-dev/tox#3473)
+# this run's durations (the offline tier, the offline and embedded profiles, the run so far), which the
+# benchmarks print against their budgets
+test: export HARNESS_TIMINGS_DIR := $(CURDIR)/reports/timings
 test: setup
-	rm -rf reports && mkdir -p reports/events
+	rm -rf reports && mkdir -p reports/events reports/timings
+	echo $${HARNESS_CI_STARTED:-$$(date +%s)} > reports/timings/started
 	@date +"make test: tox started %T, the managed NetBox prepared beside it"
 	HARNESS_EVENTS_DIR=$(CURDIR)/reports/events bash scripts/beside.sh reports/prepare-netbox.log \
 		"tox run -e lint,ci -- type offline" "bash scripts/prepare-netbox.sh"

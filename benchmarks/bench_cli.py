@@ -60,8 +60,16 @@ def validate(repetitions: int) -> Ratio:
                         "python -c pass", lambda: _timed_run(PASS), repetitions)  # fmt: skip
 
 
-def serve_github(repetitions: int) -> Ratio:
-    """``harness serve github`` until it answers vs ``python -m http.server`` until it answers."""
+# what the twin is built on (werkzeug's server and router, dulwich's repositories), imported alone: the
+# floor of ``harness serve github`` against the standard library's server
+TWIN_LIBRARIES = [sys.executable, "-c", "import werkzeug.serving, werkzeug.routing, dulwich.repo"]
+STDLIB_SERVER = [sys.executable, "-c", "import http.server"]
+
+
+def serve_github(repetitions: int) -> list[Ratio]:
+    """``harness serve github`` until it answers vs ``python -m http.server`` until it answers; and the
+    import of the twin's libraries alone vs the import of ``http.server`` (the part of the first that
+    is the libraries' own)."""
 
     def serve() -> float:
         port = free_port()
@@ -72,8 +80,12 @@ def serve_github(repetitions: int) -> Ratio:
         argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT)]
         return _until_answers(argv, port)
 
-    return side_by_side("harness serve github until it answers", serve, "python -m http.server", http_server,
-                        repetitions)  # fmt: skip
+    return [
+        side_by_side("harness serve github until it answers", serve, "python -m http.server", http_server,
+                     repetitions),
+        side_by_side("import werkzeug + dulwich (the twin's floor)", partial(_timed_run, TWIN_LIBRARIES),
+                     "python -c 'import http.server'", partial(_timed_run, STDLIB_SERVER), repetitions),
+    ]  # fmt: skip
 
 
 def broken(repetitions: int) -> list[Ratio]:

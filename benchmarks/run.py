@@ -9,25 +9,39 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
 
-from benchmarks.sidebyside import Ratio
-
-QUICK = ("proxy", "validate", "serve", "render", "broken", "specs")
-BENCHMARKS = (*QUICK, "netbox")  # --quick leaves out netbox: it starts two managed NetBox instances
+QUICK = ("proxy", "validate", "serve", "render", "broken", "specs", "budgets")
+BENCHMARKS = (*QUICK[:-1], "netbox", "budgets")  # --quick leaves out netbox: it starts two managed NetBox instances
 
 
-def _suite(quick: bool, requests: int | None) -> dict[str, Callable[[], list[Ratio]]]:
+class _Line(Protocol):
+    def line(self) -> str: ...
+
+
+def _budgets(timings: Path) -> list[_Line]:
+    from benchmarks.bench_budgets import run  # noqa: PLC0415
+
+    rows, missing = run(timings)
+    if missing:
+        print(f"# not timed in this run (make test writes {timings}): {', '.join(missing)}", flush=True)
+    return list(rows)
+
+
+def _suite(quick: bool, requests: int | None, timings: Path) -> dict[str, Callable[[], Sequence[_Line]]]:
     from benchmarks import bench_cli, bench_netbox, bench_proxy, bench_reference, bench_render  # noqa: PLC0415  (each pulls in its subject)
 
     reps = 3 if quick else 7
     return {
         "proxy": lambda: bench_proxy.run(requests or (300 if quick else 2000), 3 if quick else 5),
         "validate": lambda: [bench_cli.validate(reps)],
-        "serve": lambda: [bench_cli.serve_github(reps)],
+        "serve": lambda: bench_cli.serve_github(reps),
         "render": lambda: bench_render.run((100, 1000), 3 if quick else 5),
         "broken": lambda: bench_cli.broken(1 if quick else 3),
         "specs": lambda: [bench_reference.spec_parse(reps)],
         "netbox": lambda: bench_netbox.run(120, reps),
+        "budgets": lambda: _budgets(timings),
     }
 
 
@@ -36,10 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests and repetitions (under a minute)")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, help="run only these benchmarks")
     parser.add_argument("--requests", type=int, help="GETs per proxy measurement (default 2000, 300 with --quick)")
+    parser.add_argument("--timings", type=Path, default=Path("reports/timings"), metavar="DIR",
+                        help="where make test wrote this run's durations (the budgets rows)")  # fmt: skip
     args = parser.parse_args(argv)
     print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"{platform.machine()} {platform.system()}; ratio = figure / reference, median of A B A B runs")  # fmt: skip
-    suite = _suite(args.quick, args.requests)
+    suite = _suite(args.quick, args.requests, args.timings)
     started = time.perf_counter()
     for name in args.only or (QUICK if args.quick else BENCHMARKS):
         for ratio in suite[name]():

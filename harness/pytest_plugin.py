@@ -47,6 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "module:attribute (default: [tool.harness] adapter, or the one installed)")  # fmt: skip
     group.addoption("--harness-seed", type=int, default=None, help="seed for Hypothesis (reproducible runs)")
     group.addoption("--harness-max-examples", type=int, default=None, help="Hypothesis max_examples per test")
+    group.addoption("--harness-no-shrink", action="store_true", default=False,
+                    help="report a failing example as found, without shrinking it (a faster verdict)")  # fmt: skip
     group.addoption("--harness-shard", default=None, metavar="I/N",
                     help="run only shard I of N (1-based), split deterministically by test id")  # fmt: skip
     group.addoption("--harness-events", type=Path, default=None, metavar="DIR",
@@ -163,6 +165,10 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("--harness-seed")
     if seed is not None and hasattr(config.option, "hypothesis_seed"):
         config.option.hypothesis_seed = seed
+    if config.getoption("--harness-no-shrink"):
+        from harness.generate.property import NO_SHRINK_ENV  # noqa: PLC0415
+
+        os.environ[NO_SHRINK_ENV] = "1"  # xdist workers and subprocesses inherit it
     max_examples = config.getoption("--harness-max-examples")
     if max_examples is not None:
         from hypothesis import settings  # noqa: PLC0415 - only when asked for

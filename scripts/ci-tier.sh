@@ -5,12 +5,14 @@
 #   offline  the offline tier (no NetBox), on every core
 #   live     the harness's own live tests against the managed NetBox (port 8765, 8775)
 # `make test` runs `type offline` first, then `live` beside the HNP tier (scripts/beside.sh): the live
-# tiers mostly wait on NetBox, the offline tier keeps both cores busy on its own.
+# tiers mostly wait on NetBox, the offline tier keeps both cores busy on its own. With
+# HARNESS_TIMINGS_DIR set, each part's seconds go to ci-PART.s there (the benchmarks' budget rows).
 set -uo pipefail
 status=0
 for part in "${@:-type offline live}"; do
     for p in $part; do
         echo "ci-tier: $p started $(date +%T)"
+        began=$SECONDS
         case $p in
             type)  # all three, whichever fails
                 t=0
@@ -22,7 +24,8 @@ for part in "${@:-type offline live}"; do
             live) pytest -m "live and not hnp and not defects" tests -q --durations=15 ;;
             *) echo "ci-tier: no part '$p' (parts: type, offline, live)" >&2; false ;;
         esac || { echo "ci-tier: $p failed"; status=1; }
-        echo "ci-tier: $p ended $(date +%T)"
+        echo "ci-tier: $p ended $(date +%T) ($((SECONDS - began)) s)"
+        [ -n "${HARNESS_TIMINGS_DIR:-}" ] && mkdir -p "$HARNESS_TIMINGS_DIR" && echo $((SECONDS - began)) >"$HARNESS_TIMINGS_DIR/ci-$p.s"
     done
 done
 exit $status

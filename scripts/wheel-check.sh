@@ -15,6 +15,8 @@ crds=${HARNESS_CRDS_DIR:-$repo/../shared/hedgehog-crds}
 python=$(.venv/bin/python -c 'import sys; print(sys.executable)')
 python=$(PYENV_VERSION=3.12.1 python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || echo "$python")
 mkdir -p "$work"
+# with HARNESS_TIMINGS_DIR set, the runs' seconds go there (the benchmarks' budget rows)
+timing() { [ -z "${HARNESS_TIMINGS_DIR:-}" ] || { mkdir -p "$HARNESS_TIMINGS_DIR" && echo "$2" >"$HARNESS_TIMINGS_DIR/$1.s"; }; }
 echo "wheel-check: building wheels into $work/dist" >&2
 rm -rf "$work/dist" "$work/venv" "$work/project"
 .venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" . ./reference >/dev/null
@@ -31,9 +33,11 @@ sed -i 's|^tests = \[\]$|tests = []\ncassettes = "cassettes"|' harness.toml
 grep -q '^cassettes = "cassettes"$' harness.toml
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH "$work/venv/bin/harness" validate
 set +e
+began=$SECONDS
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH -u HARNESS_EVENTS_DIR "$work/venv/bin/harness" run --profile offline \
     --seed 0 --workers 2 --report "$work/project/reports" >"$work/installed.log" 2>&1
 installed=$?
+timing offline-profile $((SECONDS - began))
 cd "$repo"
 env -u HARNESS_EVENTS_DIR .venv/bin/harness run --profile offline --seed 0 --workers 2 \
     --report "$work/in-repo" >"$work/in-repo.log" 2>&1
@@ -68,10 +72,12 @@ PY
 echo "wheel-check: the embedded profile from the installed wheels (the live suites against the managed NetBox)" >&2
 cd "$work/project"
 set +e
+began=$SECONDS
 # two workers: each manages its own NetBox (base port, base port + 100) and runs whole world kinds
 env -u HARNESS_PROJECT_ROOT -u PYTHONPATH -u HARNESS_EVENTS_DIR "$work/venv/bin/harness" run --profile embedded \
     --seed 0 --workers 2 --report "$work/project/embedded" -- -m live 2>&1 | tee "$work/embedded.log" | grep -vE '^\s*$' >&2
 embedded=${PIPESTATUS[0]}
+timing embedded-live $((SECONDS - began))
 set -e
 cd "$repo"
 if [ -n "${2:-}" ]; then

@@ -57,7 +57,19 @@ def run_suite(pythonpath: Path, suite: tuple[str, ...], timeout_s: float = 600) 
     env = {**os.environ, "PYTHONPATH": str(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("HARNESS_EVENTS_DIR", None)  # runs against a deliberately broken copy must not enter the report
     return subprocess.run(
-        [sys.executable, "-m", "pytest", *suite, "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *suite,
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "--harness-no-shrink",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

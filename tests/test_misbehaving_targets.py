@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from harness.targets.kube.kubeconfig import write_kubeconfig
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = list(MISBEHAVIOURS)
+TOO_SLOW = {MISBEHAVIOURS["one-byte-a-second"][1], MISBEHAVIOURS["never-answers"][1]}
 
 
 @pytest.fixture
@@ -38,17 +38,21 @@ def working_netbox() -> Iterator[str]:
         yield url
 
 
-def run_live(report: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", "--profile", "live", "--report", str(report), *options],
+PROBE_TIMEOUT = 2  # s: the run's --probe-timeout; the message of a server that is too slow names it
+
+
+def run_live(report: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``harness run --profile live`` with a 2 s probe deadline. A run that does not end is the
+    subprocess timeout's failure (a hang), well beyond any deadline the run was given."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--profile", "live", "--report", str(report),
+         "--probe-timeout", str(PROBE_TIMEOUT), *options],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-    return done, time.monotonic() - started
 
 
 def assert_one_target_error(
-    done: subprocess.CompletedProcess[str], elapsed: float, *, target: str, url: str, said: str, report: Path
+    done: subprocess.CompletedProcess[str], *, target: str, url: str, said: str, report: Path
 ) -> None:
     assert done.returncode == 2, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if line.startswith("harness run: target ")]
@@ -57,7 +61,8 @@ def assert_one_target_error(
     assert url in lines[0] and said in lines[0], lines[0]
     assert "Traceback" not in done.stderr
     assert (report / "report.json").is_file() and (report / "junit.xml").is_file()
-    assert elapsed < 60  # bounded: the probe's own deadline is 10 s
+    if said in TOO_SLOW:  # cut off at the run's deadline, which the message names
+        assert f" {PROBE_TIMEOUT}s" in lines[0], lines[0]
 
 
 @pytest.mark.parametrize("misbehaving", CASES, indirect=True)
@@ -65,8 +70,8 @@ def test_a_misbehaving_netbox_is_exit_2_with_one_message_and_a_partial_report(
     misbehaving: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     said = MISBEHAVIOURS[request.node.callspec.params["misbehaving"]][1]
-    done, elapsed = run_live(tmp_path, "--netbox-url", misbehaving, "--netbox-token", "not-a-real-token")
-    assert_one_target_error(done, elapsed, target="netbox", url=misbehaving, said=said, report=tmp_path)
+    done = run_live(tmp_path, "--netbox-url", misbehaving, "--netbox-token", "not-a-real-token")
+    assert_one_target_error(done, target="netbox", url=misbehaving, said=said, report=tmp_path)
 
 
 @pytest.mark.parametrize("misbehaving", CASES, indirect=True)
@@ -74,11 +79,11 @@ def test_a_misbehaving_github_is_exit_2_with_one_message_and_a_partial_report(
     misbehaving: str, working_netbox: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     said = MISBEHAVIOURS[request.node.callspec.params["misbehaving"]][1]
-    done, elapsed = run_live(
+    done = run_live(
         tmp_path / "report", "--netbox-url", working_netbox, "--netbox-token", "not-a-real-token",
         "--github-url", misbehaving, "--github-token", "not-a-real-token",
     )  # fmt: skip
-    assert_one_target_error(done, elapsed, target="github", url=misbehaving, said=said, report=tmp_path / "report")
+    assert_one_target_error(done, target="github", url=misbehaving, said=said, report=tmp_path / "report")
 
 
 @pytest.mark.parametrize("misbehaving", CASES, indirect=True)
@@ -87,11 +92,11 @@ def test_a_misbehaving_kubernetes_api_is_exit_2_with_one_message_and_a_partial_r
 ) -> None:
     said = MISBEHAVIOURS[request.node.callspec.params["misbehaving"]][1]
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", misbehaving)
-    done, elapsed = run_live(
+    done = run_live(
         tmp_path / "report", "--netbox-url", working_netbox, "--netbox-token", "not-a-real-token",
         "--kubeconfig", str(kubeconfig),
     )  # fmt: skip
-    assert_one_target_error(done, elapsed, target="kubernetes", url=misbehaving, said=said, report=tmp_path / "report")
+    assert_one_target_error(done, target="kubernetes", url=misbehaving, said=said, report=tmp_path / "report")
 
 
 def test_a_json_api_that_is_not_github_is_named_as_such(working_netbox: str) -> None:
@@ -103,3 +108,17 @@ def test_a_json_api_that_is_not_kubernetes_is_named_as_such(working_netbox: str,
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", working_netbox)
     with pytest.raises(TargetError, match=r"/version answered JSON without gitVersion: not a Kubernetes API server"):
         ClusterKube(kubeconfig=kubeconfig, probe_deadline_s=5).start()
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "soon", "nan", "inf"])
+def test_a_probe_timeout_that_is_not_a_positive_number_of_seconds_is_exit_2_naming_the_option(
+    given: str, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", "--profile", "live", "--report", str(tmp_path),
+         f"--probe-timeout={given}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--probe-timeout" in done.stderr and "number of seconds above 0" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

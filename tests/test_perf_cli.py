@@ -45,3 +45,25 @@ def test_an_unknown_command_is_a_usage_error_naming_every_command(capsys: pytest
         main(["nosuch"])
     assert exited.value.code == 2
     assert "{" + ",".join(COMMANDS) + "}" in capsys.readouterr().err
+
+
+def test_serve_github_does_not_load_the_http_client() -> None:
+    """The twin serves with werkzeug; httpx (and the rich/click it loads) is the targets' client
+    side, loaded by a twin only at its first webhook delivery."""
+    code = "import sys, harness.targets.github.server; print('httpx' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_budget_rows_are_this_runs_durations_against_their_budgets(tmp_path: Path) -> None:
+    from benchmarks.bench_budgets import run  # noqa: PLC0415
+
+    (tmp_path / "ci-offline.s").write_text("150\n")
+    (tmp_path / "offline-profile.s").write_text("30\n")
+    rows, missing = run(tmp_path)
+    assert [(r.name, r.seconds, r.budget_s) for r in rows] == [
+        ("harness run --profile offline", 30, 60),
+        ('offline tier (pytest -m "not live")', 150, 120),
+    ]
+    assert "x  1.25 of its budget 120 s" in rows[1].line() and "over budget" in rows[1].line()
+    assert missing == ["harness run --profile embedded", ".ci/run"]

@@ -4,14 +4,17 @@ every ``rejects`` entry of the mappings has an invalid-intent generator."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hh_reference.render import render_fabric
 from hh_reference_harness.render import ReferenceRenderBinding
+from hypothesis import strategies as st
 
-from harness.generate.property import Context, Tally, run_property
+from harness.commands.run import pytest_args, register
+from harness.generate.property import NO_SHRINK_ENV, Context, Tally, run_property
 from harness.generate.property_fabric import fabrics
 from harness.generate.property_invalid import missing_variants
 from harness.spec.loader import load_specs
@@ -60,3 +63,34 @@ def test_the_properties_fail_on_a_broken_renderer(defect: str, ctx: Context) -> 
     with pytest.raises(AssertionError, match="served_api_version"):
         run_property(fabrics(), rendered_objects_property(ctx, broken, tally), 10, 0)
     assert any("served_api_version" in element for element, _ in tally.failed)
+
+
+@pytest.mark.parametrize("no_shrink", [False, True])
+def test_no_shrink_reports_the_first_failing_example_as_found(no_shrink: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--harness-no-shrink`` (``harness run --no-shrink``): the failing example is the first one
+    found, replayed once, instead of a search for a smaller one."""
+    if no_shrink:
+        monkeypatch.setenv(NO_SHRINK_ENV, "1")
+    else:
+        monkeypatch.delenv(NO_SHRINK_ENV, raising=False)
+    failing: list[int] = []
+
+    def body(n: int) -> None:
+        if n >= 1000:
+            failing.append(n)
+            raise AssertionError(n)
+
+    with pytest.raises(AssertionError):
+        run_property(st.integers(0, 10**9), body, 200, 20261201)
+    if no_shrink:
+        assert len(set(failing)) == 1, failing
+    else:
+        assert len(set(failing)) > 1 and failing[-1] == 1000, failing
+
+
+def test_run_passes_no_shrink_to_the_suites(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["run", "--no-shrink", "--report", str(tmp_path)])
+    assert "--harness-no-shrink" in pytest_args(args, tmp_path, [])
+    assert "--harness-no-shrink" not in pytest_args(parser.parse_args(["run"]), tmp_path, [])

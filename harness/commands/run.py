@@ -11,8 +11,9 @@ implementation, e.g. live end-to-end checks). Profiles select by marker:
 - ``live``: everything, against given targets: a NetBox (``--netbox-url``/``--netbox-token`` or
   HARNESS_NETBOX_URL/HARNESS_NETBOX_TOKEN), and optionally a GitHub (``--github-url``/
   ``--github-token`` or HARNESS_GITHUB_URL/HARNESS_GITHUB_TOKEN) and a cluster (``--kubeconfig`` or
-  HARNESS_KUBECONFIG) instead of the twin and the stand-in. Each is probed before any test: a
-  target that is not what it claims is one message and exit 2.
+  HARNESS_KUBECONFIG) instead of the twin and the stand-in. Each is probed before any test, within
+  ``--probe-timeout`` seconds (10 by default): a target that is not what it claims, or does not
+  answer in time, is one message and exit 2.
 Items marked ``live`` run in groups, a group's items in order on one worker: with the managed
 NetBox each world kind is a group and each worker manages its own NetBox (base port + 100 x the
 worker's number), so ``--workers 2`` runs two kinds of world side by side; with a given NetBox
@@ -49,6 +50,18 @@ def register(sub: Any) -> None:
     p.add_argument("--github-url", help="a GitHub API (profile live; default: the twin)")
     p.add_argument("--github-token", help="its token (or HARNESS_GITHUB_TOKEN)")
     p.add_argument("--kubeconfig", help="a cluster's kubeconfig (profile live; default: the stand-in)")
+    p.add_argument(
+        "--no-shrink",
+        action="store_true",
+        help="report each failing example as found, without shrinking it (faster; larger examples)",
+    )
+    p.add_argument(
+        "--probe-timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="profile live: how long each given target may take to answer its probe in all (default 10)",
+    )
     p.add_argument("--workers", default="0", help="pytest-xdist workers (a number or auto; default 0: none)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(func=run)
@@ -71,6 +84,8 @@ def pytest_args(args: argparse.Namespace, root: Path, paths: list[Path]) -> list
         command.append(f"--harness-seed={args.seed}")
     if args.max_examples is not None:
         command.append(f"--harness-max-examples={args.max_examples}")
+    if args.no_shrink:
+        command.append("--harness-no-shrink")
     if args.adapter:
         command.append(f"--harness-adapter={args.adapter}")
     if args.workers not in ("0", "1"):
@@ -89,21 +104,34 @@ def _empty_report(root: Path, out: Path, started: float) -> None:
     print(f"harness run: partial report written to {out}/report.html", file=sys.stderr)
 
 
-def _probe_live_targets() -> list[str]:
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 (e.g. 10 or 2.5)")
+    return seconds
+
+
+def _probe_live_targets(deadline_s: float) -> list[str]:
     """Start and stop each live target the environment names (NetBox always; GitHub and the
-    cluster when given): one ``target NAME: what it did`` message per target that fails."""
+    cluster when given), each probe within ``deadline_s`` in all: one ``target NAME: what it
+    did`` message per target that fails."""
     from harness.targets.base import Target, TargetError  # noqa: PLC0415
     from harness.targets.github.target import URL_ENV, GitHubLive  # noqa: PLC0415
     from harness.targets.kube.cluster import KUBECONFIG_ENV, ClusterKube  # noqa: PLC0415
     from harness.targets.netbox.live import ENV_TOKEN, ENV_URL, LiveNetBox  # noqa: PLC0415
 
     makers: dict[str, Callable[[], Target]] = {
-        "netbox": lambda: LiveNetBox(os.environ[ENV_URL], os.environ.get(ENV_TOKEN, ""))
+        "netbox": lambda: LiveNetBox(os.environ[ENV_URL], os.environ.get(ENV_TOKEN, ""), deadline_s)
     }
     if os.environ.get(URL_ENV):
-        makers["github"] = lambda: GitHubLive(os.environ[URL_ENV])
+        makers["github"] = lambda: GitHubLive(os.environ[URL_ENV], probe_deadline_s=deadline_s)
     if os.environ.get(KUBECONFIG_ENV):
-        makers["kubernetes"] = lambda: ClusterKube(kubeconfig=Path(os.environ[KUBECONFIG_ENV]))
+        makers["kubernetes"] = lambda: ClusterKube(
+            kubeconfig=Path(os.environ[KUBECONFIG_ENV]), probe_deadline_s=deadline_s
+        )
     failures = []
     for name, make in makers.items():
         try:
@@ -161,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print(f"harness run: implementation {adapter.info}", file=sys.stderr)
     if args.profile == "live":  # a target that is not what it claims is one message, before any test
-        failures = _probe_live_targets()
+        failures = _probe_live_targets(args.probe_timeout)
         for failure in failures:
             print(f"harness run: {failure}", file=sys.stderr)
         if failures:

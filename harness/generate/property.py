@@ -10,6 +10,7 @@ is reported under ``served_api_version``: both say the object is the served reso
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from collections import Counter
@@ -244,15 +245,25 @@ class Tally:
             recorder.record(element, kind, "fail", detail, reproduction)
 
 
+NO_SHRINK_ENV = "HARNESS_NO_SHRINK"  # set by --harness-no-shrink (xdist workers and subprocesses inherit it)
+
+
+def search_phases(shrink: bool = True) -> tuple[Phase, ...]:
+    """Hypothesis's phases for a generated test: all of them, or without shrinking and explaining
+    when ``shrink`` is false or the run asked for ``--harness-no-shrink`` (the first failing
+    example is reported as found: a gate that needs the verdict, not the smallest example)."""
+    shrink = shrink and os.environ.get(NO_SHRINK_ENV) != "1"
+    return tuple(p for p in Phase if shrink or p not in (Phase.shrink, Phase.explain))
+
+
 def hypothesis_settings(max_examples: int | None, *, shrink: bool = True) -> settings:
     """Settings of every generated property test: no deadline (rendering time is not a
     property), no example database (runs are reproduced by seed), the harness's example count.
     ``shrink=False`` reports the first failing example as found (for large schemas, where
     shrinking takes minutes and the failure message already names the field)."""
-    phases = tuple(p for p in Phase if shrink or p not in (Phase.shrink, Phase.explain))
     return settings(
         max_examples=max_examples or DEFAULT_MAX_EXAMPLES,
-        phases=phases,
+        phases=search_phases(shrink),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

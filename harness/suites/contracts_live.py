@@ -92,6 +92,8 @@ def schemathesis_operation(
     from schemathesis.checks import not_a_server_error  # noqa: PLC0415
     from schemathesis.specs.openapi.checks import content_type_conformance  # noqa: PLC0415
 
+    from harness.generate.property import search_phases  # noqa: PLC0415
+
     assert op.http is not None
     element = operation_id(spec_file(op.loc, root), op.id)
     api_operation = schema[op.http.path][op.http.method]
@@ -102,6 +104,7 @@ def schemathesis_operation(
 
     @settings(
         max_examples=EXAMPLES,
+        phases=search_phases(),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from harness.adapter import Adapter, Endpoints
+from harness.generate.property import search_phases
 from harness.generate.stateful import Coverage, machine_test, refusal_codes
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet, StateMachine
@@ -35,6 +36,7 @@ def run_machine(machine: StateMachine, specs: SpecSet, adapter: Adapter, root: P
             settings=settings(
                 max_examples=max(1, (max_examples or 50) // 5),
                 stateful_step_count=25,
+                phases=search_phases(),
                 deadline=None,
                 database=None,
                 suppress_health_check=[HealthCheck.too_slow],

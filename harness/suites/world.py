@@ -64,6 +64,7 @@ from hypothesis.stateful import (
 
 from harness.adapter import NotProvided
 from harness.generate.faults import FaultCase, fault_cases, machine_files, transition_element
+from harness.generate.property import search_phases
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.live_faults import Executor
@@ -909,6 +910,7 @@ def run_world(world: World, specs: SpecSet, recorder: Recorder, *, root: Path, c
             settings=settings(
                 max_examples=max_examples or DEFAULT_EXAMPLES,
                 stateful_step_count=STEPS,
+                phases=search_phases(),
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),

@@ -46,6 +46,7 @@ from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from harness.generate.faults import FaultCase, machine_files
+from harness.generate.property import search_phases
 from harness.report.events import Recorder
 from harness.spec.models import SpecSet
 from harness.suites.world import (
@@ -418,8 +419,8 @@ def run_review(world: World, specs: SpecSet, recorder: Recorder, *, root: Path, 
                 recorder.warn(note)
         try:
             run_state_machine_as_test(machine, settings=settings(
-                max_examples=max_examples or DEFAULT_EXAMPLES, stateful_step_count=STEPS, deadline=None,
-                database=None, suppress_health_check=list(HealthCheck)))  # fmt: skip
+                max_examples=max_examples or DEFAULT_EXAMPLES, stateful_step_count=STEPS, phases=search_phases(),
+                deadline=None, database=None, suppress_health_check=list(HealthCheck)))  # fmt: skip
         except Exception as exc:
             last = machine.examples[-1] if machine.examples else None  # type: ignore[attr-defined]
             if last is not None and last.steps:

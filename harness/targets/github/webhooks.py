@@ -10,9 +10,10 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = "GitHub-Hookshot/hh-twin"
 
@@ -93,11 +94,21 @@ class Webhooks:
         self._worker.join(timeout=self._timeout_s)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=self._timeout_s) as client:
+        client: httpx.Client | None = None  # made at the first delivery: a twin with no hook never imports httpx
+        try:
             while (delivery := self._queue.get()) is not None:
+                if client is None:
+                    import httpx  # noqa: PLC0415
+
+                    client = httpx.Client(timeout=self._timeout_s)
                 self._deliver(client, delivery)
+        finally:
+            if client is not None:
+                client.close()
 
     def _deliver(self, client: httpx.Client, delivery: dict[str, Any]) -> None:
+        import httpx  # noqa: PLC0415 - loaded by _run already
+
         body = json.dumps(delivery["payload"]).encode()
         headers = {
             "Content-Type": "application/json",
