@@ -14,6 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.pytest_plugin import WORKER_PORT_STRIDE
+from harness.targets.netbox.factory import ENV_PORT
+from harness.targets.netbox.managed import DEFAULT_PORT
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,6 +59,10 @@ def materialise(defect: Defect | None, where: Path) -> Path:
 def run_suite(pythonpath: Path, suite: tuple[str, ...], timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
     """Run generated tests against the reference copy on ``pythonpath`` (it shadows the installed one)."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
+    # live suites run side by side under xdist: each worker's own managed NetBox (gwN: base + N * 100),
+    # as `harness run --workers N` gives its workers, not one NetBox reset by two suites at once
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    env[ENV_PORT] = str(int(os.environ.get(ENV_PORT, DEFAULT_PORT)) + WORKER_PORT_STRIDE * worker)
     env.pop("HARNESS_EVENTS_DIR", None)  # runs against a deliberately broken copy must not enter the report
     return subprocess.run(
         [

@@ -79,7 +79,8 @@ from harness.world.process import RunResult
 SWITCHES = ("wiring.githedgehog.com", "v1beta1", "default", "switches")
 CONNECTIONS = ("wiring.githedgehog.com", "v1beta1", "default", "connections")
 FINALIZER = "world.hh-harness.invalid/hold"
-PLURALS = {"Switch": SWITCHES[3], "Connection": CONNECTIONS[3]}
+VPCS = ("vpc.githedgehog.com", "v1beta1", "default", "vpcs")
+PLURALS = {"Switch": SWITCHES[3], "Connection": CONNECTIONS[3], "VPC": VPCS[3]}
 FOREIGN = "leaf-foreign-01"
 REMOVABLE = "server-07"  # its one unbundled cable: a Connection (and vpc-2's attachment) of its own
 OPERATOR = "world-operator"
@@ -173,6 +174,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.alert_action = True  # until the adapter says it has none
             self.taken: set[tuple[str, str, str]] = set()  # the declared edges this example took
             self.switches: list[str] = []  # the fabric's switches after the example's clean sync
+            self.vpcs: list[str] = []  # and its VPCs
             self.originals: dict[str, Any] = {}  # switch name -> its spec.description before the first edit
             self.removed_objects: dict[str, dict[str, Any]] = {}  # switch name -> the object as deleted
             self.connection = ""  # Connection/<name> of the removable server's cable, in the clean sync's cluster
@@ -193,6 +195,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             cluster = world.cluster_objects()
             self.switches = sorted(k.split("/", 1)[1] for k in cluster
                                    if k.startswith("Switch/") and k != f"Switch/{FOREIGN}")  # fmt: skip
+            self.vpcs = sorted(k.split("/", 1)[1] for k in cluster if k.startswith("VPC/"))
             self.connection = next((k for k in cluster if k.startswith(f"Connection/{REMOVABLE}--")), "")
             self.connection_object = cluster.get(self.connection, {})
             assert not self.problems, "\n".join(self.problems)
@@ -248,6 +251,8 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             objects = world.custom_objects()
             name = self.model.held.split("/", 1)[1]
             objects.patch_namespaced_custom_object(*CONNECTIONS, name, {"metadata": {"finalizers": None}})
+            # a terminating object, its delete accepted by a sync, is gone now: pruned as by that sync
+            self.model.pruned = self.model.pruned or self.model.terminating
             self.model.held, self.model.terminating = "", False
 
         @precondition(lambda self: not self.model.maintenance)
@@ -296,6 +301,16 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self.removed_objects[name] = api.get_namespaced_custom_object(*SWITCHES, name)
             api.delete_namespaced_custom_object(*SWITCHES, name)
             self.model.changed_by_hand(f"Switch/{name}", "deleted")
+
+        @precondition(lambda self: bool(self._vpcs()))
+        @rule(data=st.data())
+        @_logged
+        def delete_vpc(self, data: st.DataObject | None) -> None:
+            """A VPC deleted from the cluster by hand: the next sync creates it again (the one create of a
+            kind whose refusal, HH-K8S-002, stops an apply half way, before the VPC attachments)."""
+            name = self._pick(data, self._vpcs(), "vpc")
+            world.custom_objects().delete_namespaced_custom_object(*VPCS, name)
+            self.model.changed_by_hand(f"VPC/{name}", "deleted")
 
         @precondition(lambda self: any(k.startswith("Switch/") for k in self.model.deleted))
         @rule(data=st.data())
@@ -405,6 +420,7 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
             self._transitions(seen, step=f"sync with {case.code}", through="syncing")  # fabric_sync: judged
             self._revisions(branch, world.repo_files(prefix=branch_prefix), step=f"sync with {case.code}")
             self.model.uncertain = True
+            self.model.deleted -= set(world.cluster_objects())  # created again before the run stopped
             operation = str(case.entry.inject.get("operation", ""))
             self.model.refused = frozenset([operation]) if operation else frozenset()
             self.seen = seen
@@ -601,6 +617,10 @@ def world_machine(world: World, specs: SpecSet, recorder: Recorder, *, root: Pat
                 and not (self.model.held or self.model.removed or self.model.readded)
             )
 
+        def _vpcs(self) -> list[str]:
+            """The fabric's VPCs the cluster holds, as far as the model knows."""
+            return [n for n in self.vpcs if f"VPC/{n}" not in self.model.deleted]
+
         def _switches(self) -> list[str]:
             """The fabric's switches the cluster holds, as far as the model knows (none deleted since
             the last sync, which puts them back)."""
@@ -741,7 +761,18 @@ def _written(value: Any) -> Any:
 # NetBox (readopted: orphaned -> committed, nothing new to commit); the cable back after a prune
 # while GitHub refuses the write, so the new life rests in draft, then removed again (draft ->
 # deleted); the pruned Connection restored by hand, as it was and edited, before its cable is back
-# (the sync's first comparison: unobserved -> in_sync, spec_drift); a refused sync in maintenance.
+# (the sync's first comparison: unobserved -> in_sync, spec_drift); the Connection held by a
+# finalizer when a sync prunes it (deletion_pending), released, and restored by hand before anything
+# looks (the delete failed: deletion_pending -> actual_only); a sync the cluster stops at its
+# prune (HH-AUTH-020: the switches cannot be listed) after it applied a changed and a drifted
+# Connection, so both rest pending, their wait for Ready never reached; then one's intent changes
+# again (pending -> committed) and the other's cable goes (pending -> orphaned); the cable removed,
+# pruned and back, with a VPC deleted by hand, so the sync that commits the attachment's new life has
+# its VPC create refused (HH-K8S-002) before the attachment's apply (it rests committed), and the
+# cable removed again (committed -> orphaned); two switches deleted
+# by hand, created again by a sync the same fault stops before it saw them (creation_pending), then
+# one edited and one deleted again before a drift check (creation_pending -> spec_drift,
+# -> desired_only); a refused sync in maintenance.
 # Picks name the harness world's objects and catalog codes; where the project has none by that name,
 # the first one.
 TOUR: tuple[dict[str, Any], ...] = (
@@ -817,6 +848,38 @@ TOUR: tuple[dict[str, Any], ...] = (
     {"rule": "sync"},
     {"rule": "recreate_connection_object", "picks": {"as": "edited"}},
     {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "hold_connection"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "release_connection"},
+    {"rule": "recreate_connection_object", "picks": {"as": "committed"}},
+    {"rule": "drift_check"},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "change_netbox_intent"},
+    {"rule": "edit_connection_object"},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-020"}},
+    {"rule": "change_netbox_intent"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "delete_vpc", "picks": {"vpc": "vpc-1"}},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-K8S-002"}},
+    {"rule": "remove_server_connection"},
+    {"rule": "sync"},
+    {"rule": "restore_server_connection"},
+    {"rule": "sync"},
+    {"rule": "delete_managed_object", "picks": {"switch": "leaf-02"}},
+    {"rule": "delete_managed_object", "picks": {"switch": "leaf-03"}},
+    {"rule": "sync_with_fault", "picks": {"fault": "HH-AUTH-020"}},
+    {"rule": "edit_managed_object", "picks": {"switch": "leaf-02"}},
+    {"rule": "delete_managed_object", "picks": {"switch": "leaf-03"}},
+    {"rule": "drift_check"},
     {"rule": "sync"},
     {"rule": "start_maintenance"},
     {"rule": "sync"},

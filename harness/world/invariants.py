@@ -652,6 +652,7 @@ CHECKS: dict[str, dict[str, Callable[[Systems, str], Result]]] = {
         "render_passes_contract": _render_passes_contract,
         "absent_from_git_branch": _negated(_in_desired),
         "git_file_matches_render": _git_file_matches_render,
+        "committed_file_on_branch": _in_desired,
         "cluster_spec_matches_commit": _spec_matches,
         "ready_condition_true": _ready,
         "cluster_spec_differs_from_commit": _negated(_spec_matches),
