@@ -134,6 +134,10 @@ def machine_test(
             if any(t.trigger == trigger and source in t.sources for t in spec.transitions):
                 return
             result = self.binding.fire(spec.id, self.entity, trigger, None)
+            if result.accepted and (source, result.state) in ids:  # an edge the spec names: its element fails
+                record(
+                    ids[source, result.state], "transition", "fail", f"taken via {trigger}, not declared from {source}"
+                )
             assert not result.accepted, f"{trigger!r} is not declared from {source!r} but the system took it"
             assert result.code in refusal_codes, f"refusal of {trigger!r} carried {result.code}, not a STATE code"
 
