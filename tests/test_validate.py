@@ -11,7 +11,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -72,14 +71,14 @@ def test_text_format_is_file_line_column_code(capsys: pytest.CaptureFixture[str]
     assert out[0].endswith("duplicate_key/m.yaml:15:1: duplicate-key duplicate key 'initial' (first defined on line 6)")
 
 
-def test_oversized_spec_is_refused_quickly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_oversized_spec_is_refused_before_it_is_parsed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused by its size alone: parsed, the document would also be an invalid machine (no id, no
+    initial state, no transitions). How fast is `python -m benchmarks --only broken`'s to say."""
     big = tmp_path / "big.yaml"
     with big.open("w") as fh:
         fh.write("kind: StateMachine\nstates:\n")
         fh.write("  - name: s\n" * 500_000)
-    started = time.monotonic()
     code, report = _validate_json(str(big), capsys=capsys)
-    assert time.monotonic() - started < 1.0
     assert code == 1
     assert [e["code"] for e in report["errors"]] == ["file-too-large"]
 
