@@ -178,13 +178,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from harness.suites import WORLD_KIND  # noqa: PLC0415
-    from harness.world.pool import KINDS  # noqa: PLC0415
+    from harness.suites import SCHEDULE, WORLD_KIND  # noqa: PLC0415
 
     # the items of one live world kind run together: each world (a NetBox reset, a fabric, a first
-    # sync) is built once per session; the rest keeps its order
+    # sync) is built once per session, the kinds in SCHEDULE's order; the rest keeps its order
     if any(WORLD_KIND in item.stash for item in items):
-        items.sort(key=lambda item: KINDS.index(item.stash[WORLD_KIND]) + 1 if WORLD_KIND in item.stash else 0)
+        items.sort(key=lambda item: SCHEDULE.index(item.stash[WORLD_KIND]) + 1 if WORLD_KIND in item.stash else 0)
     shard = _shard(config.getoption("--harness-shard"))
     if shard is None:
         return

@@ -126,3 +126,10 @@ def test_a_second_install_waits_for_the_lock_and_then_proceeds(
         holder.wait(10)
     assert entered.wait(10), "the lock was released but the second install never entered"
     thread.join(10)
+
+
+def test_the_live_schedule_names_every_world_kind_once() -> None:
+    from harness.suites import SCHEDULE  # noqa: PLC0415
+    from harness.world.pool import KINDS  # noqa: PLC0415
+
+    assert sorted(SCHEDULE) == sorted(KINDS) and len(SCHEDULE) == len(set(SCHEDULE))

@@ -89,7 +89,8 @@ def pytest_args(args: argparse.Namespace, root: Path, paths: list[Path]) -> list
     if args.adapter:
         command.append(f"--harness-adapter={args.adapter}")
     if args.workers not in ("0", "1"):
-        command += ["-n", args.workers, "--dist", "loadgroup"]
+        # groups dealt in collection order (harness.suites.SCHEDULE), not by their number of items
+        command += ["-n", args.workers, "--dist", "loadgroup", "--no-loadscope-reorder"]
     return [*command, *args.pytest_args]
 
 
