@@ -47,6 +47,7 @@ test: setup
 	python -m harness.secrets_scan
 	python -m harness.secrets_scan reports tests/cassettes tests/regressions
 	@date +"make test: benchmarks started %T"
+	date +%s > reports/timings/benchmarks.started
 	python -m benchmarks --quick
 	@date +"make test: done %T"
 

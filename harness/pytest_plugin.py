@@ -38,6 +38,7 @@ REGRESSIONS_ENV = "HARNESS_REGRESSIONS_DIR"
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 _EVENTS = pytest.StashKey[Path | None]()
 _STARTED = pytest.StashKey[float]()
+_NO_SHRINK_BEFORE = pytest.StashKey[str | None]()  # HARNESS_NO_SHRINK before --harness-no-shrink set it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -168,13 +169,26 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--harness-no-shrink"):
         from harness.generate.property import NO_SHRINK_ENV  # noqa: PLC0415
 
-        os.environ[NO_SHRINK_ENV] = "1"  # xdist workers and subprocesses inherit it
+        config.stash[_NO_SHRINK_BEFORE] = os.environ.get(NO_SHRINK_ENV)
+        os.environ[NO_SHRINK_ENV] = "1"  # xdist workers and subprocesses inherit it; undone at the end
     max_examples = config.getoption("--harness-max-examples")
     if max_examples is not None:
         from hypothesis import settings  # noqa: PLC0415 - only when asked for
 
         settings.register_profile("harness", settings(settings.get_profile("default"), max_examples=max_examples))
         settings.load_profile("harness")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put HARNESS_NO_SHRINK back as the session found it (a run in-process must not leave it set)."""
+    if _NO_SHRINK_BEFORE in config.stash:
+        from harness.generate.property import NO_SHRINK_ENV  # noqa: PLC0415
+
+        before = config.stash[_NO_SHRINK_BEFORE]
+        if before is None:
+            os.environ.pop(NO_SHRINK_ENV, None)
+        else:
+            os.environ[NO_SHRINK_ENV] = before
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -22,7 +22,7 @@ for part in "${@:-type offline live}"; do
                 [ "$t" -eq 0 ] ;;
             # a worker more than cores: a fifth of the tier's time is its subprocesses' start-up and
             # waits on sockets (168 s -> 125 s with 2 workers, 102 s with 3, 104 s with 4 on 2 cores)
-            offline) pytest -m "not live and not defects" -q -n $(($(nproc) + 1)) --durations=15 ;;
+            offline) pytest -m "not live and not defects" -q -n "${PYTEST_XDIST_AUTO_NUM_WORKERS:-$(($(nproc) + 1))}" --durations=15 ;;
             live) pytest -m "live and not hnp and not defects" tests -q --durations=15 ;;
             *) echo "ci-tier: no part '$p' (parts: type, offline, live)" >&2; false ;;
         esac || { echo "ci-tier: $p failed"; status=1; }

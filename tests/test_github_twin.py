@@ -475,3 +475,21 @@ def test_created_resources_carry_location_and_empty_answers_no_content_type(api:
     assert ref.headers["location"] == ref.json()["url"]
     deleted = api.delete("/repos/hedgehog/loc/git/refs/heads/x")
     assert deleted.status_code == 204 and "content-type" not in deleted.headers
+
+
+def test_a_delivery_that_cannot_be_sent_is_failed_and_the_ones_after_it_are_still_sent() -> None:
+    """A hook URL httpx cannot even parse fails its delivery (an error that is not an HTTP error);
+    the worker goes on with the next one."""
+    from harness.targets.github.webhooks import Webhooks  # noqa: PLC0415
+
+    hooks = Webhooks("http://a\x00b/", None, timeout_s=2)  # a NUL in the host: httpx.InvalidURL
+    try:
+        hooks.emit("push", {"ref": "refs/heads/main"})
+        hooks.configure("http://127.0.0.1:9/", None)  # nothing listens on the discard port: refused
+        hooks.emit("push", {"ref": "refs/heads/main"})
+        wait_for(lambda: all(d["status"] != "queued" for d in hooks.deliveries()), 10, "both deliveries to end")
+        first, second = hooks.deliveries()
+        assert first["status"] == "failed" and "InvalidURL" in first["error"], first
+        assert second["status"] == "failed" and second["error"], second
+    finally:
+        hooks.close()

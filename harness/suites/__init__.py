@@ -45,9 +45,10 @@ def _not_applicable(body: Body) -> Body:
 # most live items (the fault entries and the Schemathesis reads), so on two workers it would be the
 # long pole; as two groups it runs on both, each worker building its own direct world.
 LIVE_SHARDS = {"direct": 2}
-# The order the live groups are collected in, and so dealt to xdist workers (`harness run` turns off
-# xdist's reordering by group size): the model world first, whose world item with its tour is the
-# longest single group, then the direct world's groups, the pull-request world last. On two workers
+# The order the live world groups are collected in, and so dealt to xdist workers (`harness run` turns
+# off xdist's reordering by group size), after the items of no world (the pacts' group, seconds): the
+# model world first, whose world item with its tour is the longest single group, then the direct
+# world's groups, the pull-request world last. On two workers
 # (CI, 2026-12-01: model 358 s, direct 309 + 262, pull_request 183) one runs model then
 # pull_request, the other both direct groups: 571 s at most, where the order by size (the direct
 # groups first) left model and a direct group on one worker, 620 s.

@@ -13,9 +13,11 @@ if TYPE_CHECKING:
 __all__ = ["GitHubLive", "GitHubTwin", "github_from_env"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from harness.targets.github import target  # noqa: PLC0415
+if not TYPE_CHECKING:  # type checkers see the imports above, and an unknown name stays an error
 
-        return getattr(target, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name in __all__:
+            from harness.targets.github import target  # noqa: PLC0415
+
+            return getattr(target, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -97,11 +97,15 @@ class Webhooks:
         client: httpx.Client | None = None  # made at the first delivery: a twin with no hook never imports httpx
         try:
             while (delivery := self._queue.get()) is not None:
-                if client is None:
-                    import httpx  # noqa: PLC0415
+                try:
+                    if client is None:
+                        import httpx  # noqa: PLC0415
 
-                    client = httpx.Client(timeout=self._timeout_s)
-                self._deliver(client, delivery)
+                        client = httpx.Client(timeout=self._timeout_s)
+                    self._deliver(client, delivery)
+                except Exception as exc:  # noqa: BLE001 - one delivery's failure must not stop the ones after it
+                    with self._lock:
+                        delivery.update(status="failed", error=f"{type(exc).__name__}: {exc}")
         finally:
             if client is not None:
                 client.close()
