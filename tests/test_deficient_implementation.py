@@ -21,7 +21,7 @@ SELECTED = "HH-HOOK-001 or HH-HOOK-004 or fabric_status or rendered-objects"
 def test_each_deficiency_is_a_non_conformance_naming_its_spec_element(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", "--profile", "offline", "--adapter", "tests.deficient.adapter",
-         "--seed", "0", "--max-examples", "25", "--no-shrink", "--report", str(tmp_path), "--", "-k", SELECTED],
+         "--seed", "0", "--max-examples", "25", "--report", str(tmp_path), "--", "-k", SELECTED],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "HARNESS_EVENTS_DIR": ""},
     )  # fmt: skip
